@@ -1,0 +1,134 @@
+/**
+ * @module kube-apiserver assembled: store, PKI, resource registry, REST storage and the
+ * HTTPS listener with authentication; bootstraps the objects a fresh cluster has
+ * (default, kube-system, kube-public, kube-node-lease namespaces, the `kubernetes`
+ * Service) and writes the admin kubeconfig.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ApiError } from '../api/errors.js';
+import { allResources } from '../api/kinds/index.js';
+import type { KObject, ResourceDef } from '../api/types.js';
+import { openStore, type Store } from '../storage/store.js';
+import '../storage/sqlite/index.js';
+import { ApiHandler, type VersionInfo, writeJson } from './handler.js';
+import { authenticateRequest, ensurePki, httpsServerOptions, isPublicPath, writeKubeconfig, type Pki } from './pki/index.js';
+import { ResourceRegistry } from './registry.js';
+import { RestStorage, type WriteContext } from './rest.js';
+import { openApiRoutes, unknownFieldChecker } from './openapi-routes.js';
+import { podSubresourceHandlers } from './pod-subresources.js';
+
+export const skiffVersion: VersionInfo = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
+
+export interface ServerOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** Store endpoint; default sqlite in the data dir. */
+  storeEndpoint?: string;
+  clock?: () => Date;
+  log?: (msg: Record<string, unknown>) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  pki: Pki;
+  store: Store;
+  rest: RestStorage;
+  registry: ResourceRegistry;
+  close(): Promise<void>;
+}
+
+/** Structured log line on stderr with a component field. */
+export function jsonLogger(component: string): (msg: Record<string, unknown>) => void {
+  return (msg) => process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), component, ...msg })}\n`);
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const clock = opts.clock ?? (() => new Date());
+  const log = opts.log ?? jsonLogger('apiserver');
+  mkdirSync(opts.dataDir, { recursive: true });
+  const [store, pki] = await Promise.all([
+    openStore(opts.storeEndpoint ?? `sqlite://${join(opts.dataDir, 'state.db')}`),
+    ensurePki(opts.dataDir),
+  ]);
+  const registry = new ResourceRegistry(allResources);
+  const rest = new RestStorage(store, registry, clock);
+  rest.unknownFields = unknownFieldChecker();
+  let ready = false;
+  const handler = new ApiHandler({
+    registry,
+    rest,
+    version: skiffVersion,
+    clock,
+    isReady: () => ready,
+    log,
+    extraRoutes: [openApiRoutes(allResources, skiffVersion.gitVersion)],
+    subresourceHandlers: podSubresourceHandlers(rest, clock),
+  });
+  const server: Server = createServer(httpsServerOptions(pki), (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const authn = authenticateRequest(req, pki);
+    if (!('user' in authn) && !('anonymous' in authn && isPublicPath(path))) {
+      writeJson(res, 401, ApiError.unauthorized().toStatus());
+      return;
+    }
+    void handler.handle(req, res);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://127.0.0.1:${port}`;
+  await bootstrap(rest, registry, port);
+  const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
+  await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
+  ready = true;
+  log({ level: 'info', msg: 'ready', url });
+  return {
+    url,
+    port,
+    kubeconfigPath,
+    pki,
+    store,
+    rest,
+    registry,
+    async close() {
+      ready = false;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
+
+const systemContext = (): WriteContext => ({ dryRun: false, fieldManager: 'skiff-apiserver', fieldValidation: 'Ignore', warnings: [] });
+
+async function ensureObject(rest: RestStorage, def: ResourceDef | undefined, obj: KObject): Promise<void> {
+  if (!def) return;
+  try {
+    await rest.create(def, obj.metadata?.namespace, obj, systemContext());
+  } catch (e) {
+    if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+  }
+}
+
+/** The objects every cluster starts with (kube-apiserver's bootstrap controllers). */
+async function bootstrap(rest: RestStorage, registry: ResourceRegistry, port: number): Promise<void> {
+  const nsDef = registry.lookup('', 'v1', 'namespaces');
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    await ensureObject(rest, nsDef, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  await ensureObject(rest, registry.lookup('', 'v1', 'services'), {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: '10.43.0.1', clusterIPs: ['10.43.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+  });
+}

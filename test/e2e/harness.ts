@@ -1,0 +1,131 @@
+/**
+ * @module End-to-end harness: starts a real `skiff server` process on a free port in a
+ * temporary data dir, and runs the real kubectl against it with a fresh HOME so no
+ * cached discovery leaks between runs. Waits poll with deadlines, never fixed sleeps.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { realpathSync, existsSync } from 'node:fs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/test/e2e → repo root */
+export const repoRoot = resolve(here, '..', '..', '..');
+export const skiffBin = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The directory holding kubectl.1.27 … kubectl.1.33 beside the dispatcher on the PATH. */
+export function kubectlDir(): string {
+  for (const p of (process.env.PATH ?? '').split(':')) {
+    const k = join(p, 'kubectl');
+    if (existsSync(k)) return dirname(realpathSync(k));
+  }
+  return '/usr/lib/google-cloud-sdk/bin';
+}
+
+export function kubectlBinary(minor?: number): string {
+  return minor ? join(kubectlDir(), `kubectl.1.${minor}`) : 'kubectl';
+}
+
+export class Cluster {
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly dataDir: string,
+    readonly home: string,
+    readonly url: string,
+    readonly kubeconfig: string,
+    readonly logs: { stdout: string; stderr: string },
+  ) {}
+
+  static async start(opts: { dataDir?: string; extraArgs?: string[]; timeoutMs?: number } = {}): Promise<Cluster> {
+    const base = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+    const dataDir = opts.dataDir ?? join(base, 'data');
+    const home = join(base, 'home');
+    mkdirSync(home, { recursive: true });
+    const proc = spawn(process.execPath, [skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...(opts.extraArgs ?? [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: home },
+    });
+    const logs = { stdout: '', stderr: '' };
+    proc.stdout!.on('data', (d) => (logs.stdout += d));
+    proc.stderr!.on('data', (d) => (logs.stderr += d));
+    const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+    while (!/kubeconfig: (\S+)/.test(logs.stdout)) {
+      if (proc.exitCode !== null) throw new Error(`skiff server exited ${proc.exitCode}: ${logs.stderr}`);
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`skiff server did not become ready: ${logs.stdout}\n${logs.stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const url = /ready at (\S+)/.exec(logs.stdout)![1];
+    const kubeconfig = /kubeconfig: (\S+)/.exec(logs.stdout)![1];
+    return new Cluster(proc, dataDir, home, url, kubeconfig, logs);
+  }
+
+  /** Runs kubectl (the PATH dispatcher, or kubectl.1.<minor>) against this cluster. */
+  kubectl(args: string[], opts: { stdin?: string; minor?: number; timeoutMs?: number } = {}): Promise<KubectlResult> {
+    return new Promise((resolvePromise) => {
+      const child = execFile(
+        kubectlBinary(opts.minor),
+        args,
+        { env: { ...process.env, HOME: this.home, KUBECONFIG: this.kubeconfig }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0;
+          resolvePromise({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+        },
+      );
+      // Always close stdin: kubectl prompts (e.g. for a username) would otherwise hang.
+      child.stdin!.end(opts.stdin ?? '');
+    });
+  }
+
+  /** kubectl that must succeed; returns stdout. */
+  async k(args: string[], opts: { stdin?: string; minor?: number } = {}): Promise<string> {
+    const r = await this.kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  }
+
+  /** Writes a manifest into the cluster's temp dir and returns its path. */
+  writeFile(name: string, content: string): string {
+    const p = join(dirname(this.dataDir), 'files', name);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+    return p;
+  }
+
+  async stop(opts: { keepData?: boolean; signal?: NodeJS.Signals } = {}): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise((r) => this.proc.once('exit', r));
+      this.proc.kill(opts.signal ?? 'SIGTERM');
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (!opts.keepData) rmSync(dirname(this.dataDir), { recursive: true, force: true });
+  }
+}
+
+/** Polls fn until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
