@@ -352,7 +352,6 @@ export class ApiHandler {
     res.writeHead(200, {
       'Content-Type': accept.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
       'Cache-Control': 'no-cache, private',
-      'Transfer-Encoding': 'chunked',
     });
     res.flushHeaders();
     started = true;
