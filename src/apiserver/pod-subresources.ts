@@ -4,12 +4,43 @@
  * `kubectl drain` evicts one (policy/v1 Eviction: a delete with its DeleteOptions).
  */
 import { ApiError } from '../api/errors.js';
-import type { KObject } from '../api/types.js';
+import type { KObject, ResourceDef } from '../api/types.js';
 import type { SubresourceHandler } from './handler.js';
 import { writeJson } from './handler.js';
 import { rfc3339, type DeleteOptions, type RestStorage } from './rest.js';
 
 const success = (code: number) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code });
+
+/** Assigns a pod to binding.target.name (kube-apiserver's assignPod): once, and never a pod being deleted. */
+export async function bindPod(
+  rest: RestStorage,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  b: KObject,
+  dryRun: boolean,
+  clock: () => Date,
+): Promise<KObject> {
+  const node = b.target?.name as string;
+  return rest.mutateStored(def, namespace, name, dryRun, (pod: KObject) => {
+    const conflict = (why: string) => ApiError.conflict('pods/binding', '', name, why);
+    if (pod.metadata?.deletionTimestamp) throw conflict(`pod ${name} is being deleted, cannot be assigned to a host`);
+    if (pod.spec?.nodeName) throw conflict(`pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+    if (b.metadata?.uid && b.metadata.uid !== pod.metadata?.uid)
+      throw conflict(`Precondition failed: UID in precondition: ${b.metadata.uid}, UID in object meta: ${pod.metadata?.uid}`);
+    pod.spec.nodeName = node;
+    for (const [k, v] of Object.entries((b.metadata?.annotations as Record<string, string> | undefined) ?? {})) {
+      pod.metadata!.annotations ??= {};
+      pod.metadata!.annotations[k] = v;
+    }
+    pod.status ??= {};
+    const conditions: KObject[] = (pod.status.conditions ??= []);
+    const scheduled = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(clock()) };
+    const i = conditions.findIndex((c) => c.type === 'PodScheduled');
+    if (i >= 0) conditions[i] = scheduled;
+    else conditions.push(scheduled);
+  });
+}
 
 export function podSubresourceHandlers(rest: RestStorage, clock: () => Date): Map<string, SubresourceHandler> {
   const binding: SubresourceHandler = async ({ req, res, def, namespace, name, body, writeContext }) => {
@@ -22,23 +53,7 @@ export function podSubresourceHandlers(rest: RestStorage, clock: () => Date): Ma
     if (!node) throw ApiError.invalid('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
     if (b.target?.kind && b.target.kind !== 'Node')
       throw ApiError.invalid('Binding', '', name, [{ type: 'FieldValueNotSupported', field: 'target.kind', value: b.target.kind, supported: ['Node'] }]);
-    await rest.mutateStored(def, namespace, name, writeContext.dryRun, (pod: KObject) => {
-      const conflict = (why: string) => ApiError.conflict('pods/binding', '', name, why);
-      if (pod.metadata?.deletionTimestamp) throw conflict(`pod ${name} is being deleted, cannot be assigned to a host`);
-      if (pod.spec?.nodeName) throw conflict(`pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-      if (b.metadata?.uid && b.metadata.uid !== pod.metadata?.uid) throw conflict(`Precondition failed: UID in precondition: ${b.metadata.uid}, UID in object meta: ${pod.metadata?.uid}`);
-      pod.spec.nodeName = node;
-      for (const [k, v] of Object.entries((b.metadata?.annotations as Record<string, string> | undefined) ?? {})) {
-        pod.metadata!.annotations ??= {};
-        pod.metadata!.annotations[k] = v;
-      }
-      pod.status ??= {};
-      const conditions: KObject[] = (pod.status.conditions ??= []);
-      const scheduled = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(clock()) };
-      const i = conditions.findIndex((c) => c.type === 'PodScheduled');
-      if (i >= 0) conditions[i] = scheduled;
-      else conditions.push(scheduled);
-    });
+    await bindPod(rest, def, namespace, name, b, writeContext.dryRun, clock);
     writeJson(res, 201, success(201));
   };
 

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startServer } from '../apiserver/server.js';
+import { startCluster } from './cluster.js';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -26,12 +26,13 @@ program
   .option('--runtime <runtime>', 'container runtime: auto, process or hollow', 'auto')
   .action(async (opts: { dataDir: string; port: number; bindAddress: string }) => {
     const started = Date.now();
-    const server = await startServer({ dataDir: resolve(opts.dataDir), port: opts.port, host: opts.bindAddress });
+    const cluster = await startCluster({ dataDir: resolve(opts.dataDir), port: opts.port, host: opts.bindAddress });
+    const server = cluster.server;
     process.stdout.write(`skiff server ready at ${server.url} in ${Date.now() - started} ms\n`);
     process.stdout.write(`kubeconfig: ${server.kubeconfigPath}\n`);
     process.stdout.write(`try: KUBECONFIG=${server.kubeconfigPath} kubectl get namespaces\n`);
     const stop = async () => {
-      await server.close();
+      await cluster.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);
