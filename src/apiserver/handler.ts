@@ -161,7 +161,8 @@ export class ApiHandler {
       if (!verbs.includes(verb)) throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
     };
 
-    if (subresource && subresource !== 'status' && subresource !== 'scale') {
+    const finalize = subresource === 'finalize' && !!def.isNamespace;
+    if (subresource && subresource !== 'status' && subresource !== 'scale' && !finalize) {
       const handler = this.deps.subresourceHandlers?.get(`${def.group}/${def.plural}/${subresource}`);
       if (!handler || !name) throw notFoundPath();
       const ctx = this.writeContext(req, url);
@@ -223,7 +224,8 @@ export class ApiHandler {
       }
     }
 
-    const sub = (subresource ?? '') as '' | 'status';
+    if (finalize && method !== 'PUT') throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
+    const sub = (subresource ?? '') as '' | 'status' | 'finalize';
     switch (method) {
       case 'GET': {
         if (q.get('watch') === 'true' || route.watchPath) {
@@ -252,7 +254,7 @@ export class ApiHandler {
         const force = q.get('force') === 'true';
         if (force && type !== 'apply') throw ApiError.badRequest('force: Invalid value: true: may not be specified for non-apply patch');
         const body = await readBody(req);
-        const { object, created } = await rest.patch(def, namespace, name, type, body, ctx, sub, force);
+        const { object, created } = await rest.patch(def, namespace, name, type, body, ctx, sub === 'finalize' ? '' : sub, force);
         return this.writeObject(req, res, created ? 201 : 200, def, object, false, ctx.warnings);
       }
       case 'DELETE': {

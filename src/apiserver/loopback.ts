@@ -53,7 +53,7 @@ export class LoopbackClient implements Client {
     return this.rest.create(this.def(r), namespace, structuredClone(obj), this.ctx(opts));
   }
 
-  update(r: Gvr, namespace: string | undefined, obj: KObject, opts?: WriteOptions & { subresource?: 'status' }): Promise<KObject> {
+  update(r: Gvr, namespace: string | undefined, obj: KObject, opts?: WriteOptions & { subresource?: 'status' | 'finalize' }): Promise<KObject> {
     const name = obj.metadata?.name;
     if (!name) return Promise.reject(ApiError.badRequest('name is required for update'));
     return this.rest.update(this.def(r), namespace, name, structuredClone(obj), this.ctx(opts), opts?.subresource ?? '');

@@ -419,7 +419,7 @@ export class RestStorage {
     name: string,
     input: KObject,
     ctx: WriteContext,
-    subresource: '' | 'status' = '',
+    subresource: '' | 'status' | 'finalize' = '',
   ): Promise<KObject> {
     const obj = clone(input);
     this.checkTypeMeta(def, obj);
@@ -493,7 +493,7 @@ export class RestStorage {
     namespace: string | undefined,
     name: string,
     ctx: WriteContext,
-    subresource: '' | 'status' | 'scale',
+    subresource: '' | 'status' | 'scale' | 'finalize',
     preconditionRv: string | undefined,
     transform: (current: KObject) => KObject,
     managedByApply = false,
@@ -509,8 +509,9 @@ export class RestStorage {
       if (sameObject(old, next)) return old;
       if (ctx.dryRun) return next;
       try {
-        // An update that removes the last finalizer of an object being deleted completes the deletion.
-        if (next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length)) {
+        // An update that removes the last finalizer of an object being deleted completes the
+        // deletion (for a namespace, spec.finalizers too: the namespace controller's finalize).
+        if (next.metadata?.deletionTimestamp && !next.metadata.finalizers?.length && !(def.isNamespace && next.spec?.finalizers?.length)) {
           const deleted = await this.store.delete(key, kv.modRevision);
           const out = this.decode(def, { ...deleted, value: this.encode(def, next) });
           return out;
@@ -533,7 +534,7 @@ export class RestStorage {
     old: KObject,
     obj: KObject,
     ctx: WriteContext,
-    subresource: '' | 'status' | 'scale',
+    subresource: '' | 'status' | 'scale' | 'finalize',
     managedByApply: boolean,
   ): KObject {
     obj.metadata ??= {};
@@ -578,7 +579,7 @@ export class RestStorage {
         operation: 'Update',
         apiVersion: apiVersionOf(def),
         now: this.clock(),
-        subresource: subresource === 'scale' ? 'scale' : subresource,
+        subresource,
       });
     return obj;
   }
@@ -682,7 +683,8 @@ export class RestStorage {
         finalizers.delete('foregroundDeletion');
       }
       const grace = this.gracePeriod(def, obj, opts);
-      const graceful = grace > 0;
+      // A namespace waits Terminating for its spec.finalizers (the namespace controller empties it).
+      const graceful = grace > 0 || (!!def.isNamespace && (obj.spec?.finalizers?.length ?? 0) > 0);
       if (finalizers.size > 0 || graceful) {
         const next = clone(obj);
         const now = this.clock();

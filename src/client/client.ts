@@ -92,8 +92,11 @@ export interface Client {
   /** Streams events until stop() or onEnd (server closed, error). */
   watch(r: Gvr, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent) => void, onEnd: (err?: Error) => void): Promise<WatchHandle>;
   create(r: Gvr, namespace: string | undefined, obj: KObject, opts?: WriteOptions): Promise<KObject>;
-  /** PUT; with subresource 'status' writes only status. 409 Conflict on a stale resourceVersion. */
-  update(r: Gvr, namespace: string | undefined, obj: KObject, opts?: WriteOptions & { subresource?: 'status' }): Promise<KObject>;
+  /**
+   * PUT; with subresource 'status' writes only status; 'finalize' (namespaces) writes
+   * spec.finalizers. 409 Conflict on a stale resourceVersion.
+   */
+  update(r: Gvr, namespace: string | undefined, obj: KObject, opts?: WriteOptions & { subresource?: 'status' | 'finalize' }): Promise<KObject>;
   patch(
     r: Gvr,
     namespace: string | undefined,
