@@ -79,7 +79,9 @@ export class ApiHandler {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // Route on the raw path: URL parsing folds "..", "%2e%2e" into the parent path, which
+    // would let `configmaps/..` address the namespace itself.
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     if (path === '/version') return writeJson(res, 200, versionBody(this.deps.version));
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
@@ -91,7 +93,7 @@ export class ApiHandler {
     for (const route of this.deps.extraRoutes ?? []) if (await route(req, res, url)) return;
     if (path === '/api') return this.discoveryRoot(req, res, '');
     if (path === '/apis') return this.discoveryRoot(req, res, 'apis');
-    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segs = path.split('/').filter(Boolean).map(decodeSegment);
     let group: string;
     let version: string;
     let rest: string[];
@@ -131,18 +133,27 @@ export class ApiHandler {
       const def = reg.lookup(group, version, segs[2]);
       if (def?.namespaced) {
         if (segs.length > 5) return undefined;
+        checkPathSegment('Namespace', segs[1]);
+        if (segs[3] !== undefined) checkPathSegment('Name', segs[3]);
         return { def, namespace: segs[1], name: segs[3], subresource: segs[4], watchPath };
       }
     }
     const def = reg.lookup(group, version, segs[0]);
     if (!def || segs.length > 3) return undefined;
     if (def.namespaced && segs.length > 1) return undefined;
+    if (segs[1] !== undefined) checkPathSegment('Name', segs[1]);
     return { def, name: segs[1], subresource: segs[2], watchPath };
   }
 
   private writeContext(req: IncomingMessage, url: URL): WriteContext {
     const dryRun = url.searchParams.getAll('dryRun');
-    for (const d of dryRun) if (d !== 'All') throw ApiError.badRequest(`Invalid dry run value: ${d}`);
+    const bad = dryRun.filter((d) => d !== 'All');
+    if (bad.length) {
+      const options = req.method === 'POST' ? 'CreateOptions' : req.method === 'DELETE' ? 'DeleteOptions' : req.method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions';
+      throw ApiError.invalid(options, 'meta.k8s.io', '', [
+        { type: 'FieldValueNotSupported', field: 'dryRun', value: dryRun, valueRepr: `[]string{${dryRun.map((d) => JSON.stringify(d)).join(', ')}}`, supported: ['All'] },
+      ]);
+    }
     const fv = url.searchParams.get('fieldValidation') ?? 'Warn';
     if (!['Strict', 'Warn', 'Ignore'].includes(fv))
       throw ApiError.badRequest(`fieldValidation parameter unsupported: ${fv}. Must be one of Ignore, Warn, Strict`);
@@ -439,14 +450,46 @@ export async function readObject(req: IncomingMessage, def: ResourceDef | undefi
 
 export function parseJson(body: Buffer, def?: ResourceDef): unknown {
   const text = body.toString('utf8');
-  if (!text.trim()) throw ApiError.badRequest(`the object provided is unrecognized (must be of type ${def?.kind ?? 'object'}): Object 'Kind' is missing in ''`);
+  const unrecognized = (why: string) =>
+    ApiError.badRequest(`the object provided is unrecognized (must be of type ${def?.kind ?? 'object'}): couldn't get version/kind; json parse error: ${why} (${summarizeData(body)})`);
+  if (!text.trim()) throw unrecognized('unexpected end of JSON input');
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch (e) {
-    throw ApiError.badRequest(
-      `the object provided is unrecognized (must be of type ${def?.kind ?? 'object'}): couldn't get version/kind; json parse error: ${(e as Error).message}`,
-    );
+    throw unrecognized((e as Error).message);
   }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw unrecognized(
+      `json: cannot unmarshal ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'number' ? 'number' : typeof v} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`,
+    );
+  return v;
+}
+
+/** kube's summarizeData: the text when it looks like an object, else hex of the first 30 bytes. */
+function summarizeData(body: Buffer): string {
+  if (body.length === 0) return '<empty>';
+  const head = body.subarray(0, 30);
+  const text = head.toString('utf8');
+  const summary = text.startsWith('{') ? text : head.toString('hex');
+  return body.length > 30 ? `${summary} ...` : summary;
+}
+
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw ApiError.badRequest(`invalid URL escape ${JSON.stringify(seg)}`);
+  }
+}
+
+/** kube's IsValidPathSegmentName: a name or namespace in the path cannot leave its segment. */
+function checkPathSegment(what: 'Name' | 'Namespace', value: string): void {
+  let why: string | undefined;
+  if (value === '.' || value === '..') why = `may not be '${value}'`;
+  else if (value.includes('/')) why = "may not contain '/'";
+  else if (value.includes('%')) why = "may not contain '%'";
+  if (why) throw ApiError.badRequest(`${what} parameter invalid: ${JSON.stringify(value)}: ${why}`);
 }
 
 function patchTypeOf(req: IncomingMessage): PatchType {
@@ -486,19 +529,31 @@ async function readDeleteOptions(req: IncomingMessage, url: URL): Promise<Delete
   return opts;
 }
 
+function integerParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw ApiError.badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
+
 function listParams(q: URLSearchParams) {
-  const limit = q.get('limit');
-  const timeout = q.get('timeoutSeconds');
+  const limit = integerParam(q, 'limit');
+  const timeout = integerParam(q, 'timeoutSeconds');
+  const rvMatch = q.get('resourceVersionMatch');
+  if (rvMatch && !q.get('resourceVersion'))
+    throw ApiError.invalid('ListOptions', 'meta.k8s.io', '', [
+      { type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden unless resourceVersion is provided' },
+    ]);
   return {
     labelSelector: q.get('labelSelector') ?? undefined,
     fieldSelector: q.get('fieldSelector') ?? undefined,
-    limit: limit ? Number(limit) : undefined,
+    limit,
     continue: q.get('continue') ?? undefined,
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
     allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true',
     sendInitialEvents: q.get('sendInitialEvents') === 'true' ? true : undefined,
-    timeoutSeconds: timeout ? Number(timeout) : undefined,
+    timeoutSeconds: timeout,
   };
 }
 

@@ -29,11 +29,42 @@ export function openApiRoutes(resources: ResourceDef[], version: string): (req: 
   };
 }
 
-const goTypes: Record<string, string> = { integer: 'int64', number: 'float64', boolean: 'bool', string: 'string', object: 'map[string]interface {}', array: '[]interface {}' };
+/** The Go type kube's decoder names in "cannot unmarshal … of type T". */
+function goTypeOf(s: Schema | undefined, refName: string | undefined): string {
+  if (refName) {
+    const parts = refName.split('.');
+    return `${parts[parts.length - 2]}.${parts[parts.length - 1]}`;
+  }
+  if (!s) return 'interface {}';
+  switch (s.type) {
+    case 'integer':
+      return s.format === 'int32' ? 'int32' : 'int64';
+    case 'number':
+      return 'float64';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return s.format === 'byte' ? '[]uint8' : 'string';
+    case 'array':
+      return `[]${goTypeOf(s.items, refOf(s.items))}`;
+    case 'object':
+      return s.additionalProperties ? `map[string]${goTypeOf(s.additionalProperties, refOf(s.additionalProperties))}` : 'map[string]interface {}';
+    default:
+      return 'interface {}';
+  }
+}
+
+function refOf(s: Schema | undefined): string | undefined {
+  if (!s) return undefined;
+  if (s.$ref) return String(s.$ref).split('/').pop();
+  if (Array.isArray(s.allOf) && s.allOf.length === 1 && s.allOf[0].$ref) return String(s.allOf[0].$ref).split('/').pop();
+  return undefined;
+}
 
 /**
- * Walks objects against the generated schemas. Definitions are loaded on first use so
- * server start-up does not pay for them.
+ * Walks objects against the generated schemas: returns unknown field paths (removing them
+ * when `prune`) and throws kube's decoding error for a wrong JSON type. Definitions are
+ * loaded on first use so server start-up does not pay for them.
  */
 export function unknownFieldChecker(schemasPath = defaultSchemasPath()): UnknownFieldChecker {
   let definitions: Record<string, Schema> | undefined;
@@ -60,44 +91,48 @@ export function unknownFieldChecker(schemasPath = defaultSchemasPath()): Unknown
     }
     return cur;
   };
-  return (def: ResourceDef, obj: KObject): string[] => {
+  return (def: ResourceDef, obj: KObject, prune: boolean): string[] => {
     load();
     const root = byGvk!.get(`${def.group}/${def.version}/${def.kind}`);
     if (!root) return [];
     const unknown: string[] = [];
-    const walk = (value: unknown, schema: Schema | undefined, path: string, goPath: string) => {
+    /** `owner`: short name of the struct holding the field; `fieldPath`: the JSON path kube prints. */
+    const walk = (value: unknown, schema: Schema | undefined, path: string, owner: string, fieldPath: string) => {
       const s = resolve(schema);
       if (!s || value === null || value === undefined) return;
       if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string'] || s.oneOf || s.anyOf) return;
       const type = s.type as string | undefined;
       const actual = Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
       if (type && !(type === actual || (type === 'number' && actual === 'integer'))) {
-        const field = goPath || def.kind;
+        const jsonKind = actual === 'integer' ? 'number' : actual === 'boolean' ? 'bool' : actual;
+        const where = fieldPath ? ` into Go struct field ${owner}.${fieldPath}` : ' into Go value';
         throw ApiError.badRequest(
-          `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: cannot unmarshal ${actual === 'integer' ? 'number' : actual} into Go struct field ${field} of type ${goTypes[type] ?? type}`,
+          `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: cannot unmarshal ${jsonKind}${where} of type ${goTypeOf(s, refOf(schema))}`,
         );
       }
       if (type === 'array' && Array.isArray(value)) {
-        value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, goPath));
+        value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, owner, fieldPath));
         return;
       }
       if (actual !== 'object') return;
       const o = value as Record<string, unknown>;
+      const structName = (refOf(schema) ?? '').split('.').pop() || owner;
       if (s.properties) {
         for (const [k, v] of Object.entries(o)) {
           const p = path ? `${path}.${k}` : k;
           const prop = s.properties[k];
           if (!prop) {
             unknown.push(p);
+            if (prune) delete o[k];
             continue;
           }
-          walk(v, prop, p, p);
+          walk(v, prop, p, structName, p);
         }
       } else if (s.additionalProperties && typeof s.additionalProperties === 'object') {
-        for (const [k, v] of Object.entries(o)) walk(v, s.additionalProperties, path ? `${path}.${k}` : k, path);
+        for (const [k, v] of Object.entries(o)) walk(v, s.additionalProperties, path ? `${path}.${k}` : k, owner, fieldPath);
       }
     };
-    walk(obj, { $ref: `#/components/schemas/${root}` }, '', '');
+    walk(obj, { $ref: `#/components/schemas/${root}` }, '', def.kind, '');
     return unknown;
   };
 }

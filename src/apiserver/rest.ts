@@ -66,7 +66,7 @@ export interface ApiWatchEvent {
 }
 
 /** Unknown-field checks against the kind's schema (OpenAPI); returns paths like "spec.x". */
-export type UnknownFieldChecker = (def: ResourceDef, obj: KObject) => string[];
+export type UnknownFieldChecker = (def: ResourceDef, obj: KObject, prune: boolean) => string[];
 
 const maxUpdateRetries = 5;
 const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -158,6 +158,8 @@ export class RestStorage {
     let startAfter: string | undefined;
     let revision = 0;
     if (params.continue) {
+      if (params.resourceVersion && params.resourceVersion !== '0')
+        throw ApiError.badRequest('specifying resource version is not allowed when using continue');
       const token = decodeContinue(params.continue);
       startAfter = prefix + token.start;
       revision = token.rv;
@@ -182,7 +184,7 @@ export class RestStorage {
             throw ApiError.gone(
               'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
             );
-          throw ApiError.gone(`too old resource version: ${revision} (${e.compacted})`);
+          throw ApiError.gone('The resourceVersion for the provided list is too old.');
         }
         if (e instanceof FutureRevisionError) throw new ApiError(504, 'Timeout', `Too large resource version: ${revision}, current: ${e.current}`);
         throw e;
@@ -307,7 +309,11 @@ export class RestStorage {
     const match = selectors.matches(obj);
     if (match && prevMatch) return { type: 'MODIFIED', object: obj };
     if (match) return { type: 'ADDED', object: obj };
-    if (prevMatch) return { type: 'DELETED', object: obj };
+    if (prevMatch) {
+      // Leaving the selector: the last state that matched, stamped with the new revision.
+      prev!.metadata!.resourceVersion = String(ev.kv.modRevision);
+      return { type: 'DELETED', object: prev! };
+    }
     return undefined;
   }
 
@@ -325,6 +331,8 @@ export class RestStorage {
    */
   private admitForCreate(def: ResourceDef, namespace: string | undefined, obj: KObject, ctx: WriteContext, managedByApply: boolean): KObject {
     this.checkTypeMeta(def, obj);
+    // Decoding comes first: wrong JSON types fail before anything reads the object.
+    this.validateFields(def, obj, ctx);
     obj.metadata ??= {};
     const meta = obj.metadata;
     if (def.namespaced) {
@@ -336,8 +344,10 @@ export class RestStorage {
       delete meta.namespace;
     }
     if (!meta.name && meta.generateName) {
-      meta.name = meta.generateName + randomSuffix(5);
+      // SimpleNameGenerator: the base is cut to 58 characters so the name stays within 63.
+      meta.name = meta.generateName.slice(0, 58) + randomSuffix(5);
     }
+    if (meta.resourceVersion) throw new ApiError(500, '', 'resourceVersion should not be set on objects to be created');
     const now = this.clock();
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(now);
@@ -349,7 +359,6 @@ export class RestStorage {
     else delete meta.generation;
     def.defaults?.(obj);
     def.prepareForCreate?.(obj, this.strategyContext(''));
-    this.validateFields(def, obj, ctx);
     const errs: FieldError[] = [...validateObjectMeta(meta, def.namespaced, nameValidatorFor(def)), ...(def.validate?.(obj) ?? [])];
     if (errs.length) throw ApiError.invalid(def.kind, def.group, meta.name ?? meta.generateName ?? '', errs);
     if (!managedByApply)
@@ -384,10 +393,15 @@ export class RestStorage {
     obj.kind = def.kind;
   }
 
+  /**
+   * Decoding as kube-apiserver's typed decoder: wrong JSON types always fail; unknown fields
+   * fail under Strict and are dropped otherwise (with a warning under Warn), so they never
+   * reach storage.
+   */
   private validateFields(def: ResourceDef, obj: KObject, ctx: WriteContext): void {
-    if (ctx.fieldValidation === 'Ignore' || !this.unknownFields) return;
-    const unknown = this.unknownFields(def, obj);
-    if (!unknown.length) return;
+    if (!this.unknownFields) return;
+    const unknown = this.unknownFields(def, obj, ctx.fieldValidation !== 'Strict');
+    if (!unknown.length || ctx.fieldValidation === 'Ignore') return;
     if (ctx.fieldValidation === 'Strict')
       throw ApiError.badRequest(
         `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
@@ -423,6 +437,7 @@ export class RestStorage {
   ): Promise<KObject> {
     const obj = clone(input);
     this.checkTypeMeta(def, obj);
+    this.validateFields(def, obj, ctx);
     obj.metadata ??= {};
     if (obj.metadata.name && obj.metadata.name !== name)
       throw ApiError.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
@@ -431,7 +446,13 @@ export class RestStorage {
     obj.metadata.name = name;
     if (def.namespaced) obj.metadata.namespace = namespace;
     const wantedRv = obj.metadata.resourceVersion;
-    return this.guaranteedUpdate(def, namespace, name, ctx, subresource, wantedRv || undefined, () => obj);
+    const wantedUid = obj.metadata.uid;
+    return this.guaranteedUpdate(def, namespace, name, ctx, subresource, wantedRv || undefined, (current) => {
+      // A uid in the body is a precondition (kube's defaultUpdatedObjectInfo).
+      if (wantedUid && wantedUid !== current.metadata!.uid)
+        throw ApiError.conflict(def.plural, def.group, name, `Precondition failed: UID in precondition: ${wantedUid}, UID in object meta: ${current.metadata!.uid}`);
+      return obj;
+    });
   }
 
   async patch(
@@ -465,7 +486,10 @@ export class RestStorage {
     let patchedRv: string | undefined;
     const object = await this.guaranteedUpdate(def, namespace, name, ctx, subresource, undefined, (current) => {
       const patched = applyPatchBody(def, patchType, current, body, { manager: ctx.fieldManager, force, now: this.clock(), subresource });
+      this.validateFields(def, patched, ctx);
       patched.metadata ??= {};
+      if (patched.metadata.uid && patched.metadata.uid !== current.metadata!.uid)
+        throw ApiError.invalid(def.kind, def.group, name, [{ type: 'FieldValueInvalid', field: 'metadata.uid', value: patched.metadata.uid, detail: 'field is immutable' }]);
       // A resourceVersion inside a patch is a precondition (kube-apiserver's patcher).
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata!.resourceVersion) {
@@ -540,6 +564,18 @@ export class RestStorage {
     obj.metadata ??= {};
     const meta = obj.metadata;
     const oldMeta = old.metadata!;
+    if (oldMeta.deletionTimestamp) {
+      const before = new Set(oldMeta.finalizers ?? []);
+      const added = (meta.finalizers ?? []).filter((f) => !before.has(f));
+      if (added.length)
+        throw ApiError.invalid(def.kind, def.group, oldMeta.name ?? '', [
+          {
+            type: 'FieldValueForbidden',
+            field: 'metadata.finalizers',
+            detail: `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+          },
+        ]);
+    }
     // Server-owned metadata is never taken from the client.
     meta.uid = oldMeta.uid;
     meta.creationTimestamp = oldMeta.creationTimestamp;
@@ -661,14 +697,20 @@ export class RestStorage {
       const obj = this.decode(def, kv);
       const meta = obj.metadata!;
       const pre = opts.preconditions;
+      // rest.BeforeDelete names the Kind (with its group), not the resource.
       if (pre?.uid && pre.uid !== meta.uid)
-        throw ApiError.conflict(def.plural, def.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
-      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion)
         throw ApiError.conflict(
-          def.plural,
+          def.kind,
           def.group,
           name,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${meta.resourceVersion}`,
+          `the UID in the precondition (${pre.uid}) does not match the UID in record (${meta.uid}). The object might have been deleted and then recreated`,
+        );
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion)
+        throw ApiError.conflict(
+          def.kind,
+          def.group,
+          name,
+          `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`,
         );
       const policy = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : undefined);
       const finalizers = new Set(meta.finalizers ?? []);
@@ -699,11 +741,13 @@ export class RestStorage {
         next.metadata!.finalizers = [...finalizers];
         if (!next.metadata!.finalizers.length) delete next.metadata!.finalizers;
         if (def.isNamespace) next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-        if (ctx.dryRun) return { code: graceful ? 200 : 202, body: next };
-        if (sameObject(obj, next)) return { code: graceful ? 200 : 202, body: obj };
+        // handlers/delete.go answers 202 only when orphanDependents=false was asked for.
+        const code = !graceful && opts.orphanDependents === false ? 202 : 200;
+        if (ctx.dryRun) return { code, body: next };
+        if (sameObject(obj, next)) return { code, body: obj };
         try {
           const written = await this.store.update(key, this.encode(def, next), kv.modRevision);
-          return { code: graceful ? 200 : 202, body: this.decode(def, written) };
+          return { code, body: this.decode(def, written) };
         } catch (e) {
           if (e instanceof ConflictError && attempt < maxUpdateRetries) continue;
           throw e;
@@ -796,7 +840,7 @@ export function decodeContinue(token: string): { rv: number; start: string } {
     if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad');
     return { rv: t.rv, start: t.start.replace(/\u0000$/, '') };
   } catch {
-    throw ApiError.badRequest('continue key is not valid: illegal base64 data at input byte 0');
+    throw ApiError.badRequest('invalid continue token: continue key is not valid: illegal base64 data at input byte 0');
   }
 }
 
