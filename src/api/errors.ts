@@ -116,6 +116,8 @@ export class ApiError extends Error {
     readonly reason: string,
     message: string,
     readonly details?: StatusDetails,
+    /** ListMeta carried by the Status (e.g. a fresh continue token with a 410 for a compacted one). */
+    readonly statusMetadata: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -124,7 +126,7 @@ export class ApiError extends Error {
     const s: Status = {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: { ...this.statusMetadata },
       status: 'Failure',
       message: this.message,
       reason: this.reason,

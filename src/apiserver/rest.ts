@@ -162,7 +162,8 @@ export class RestStorage {
         throw ApiError.badRequest('specifying resource version is not allowed when using continue');
       const token = decodeContinue(params.continue);
       startAfter = prefix + token.start;
-      revision = token.rv;
+      // rv -1: the inconsistent continuation handed out with a 410 reads the latest state.
+      revision = token.rv < 0 ? 0 : token.rv;
     } else if (params.resourceVersionMatch === 'Exact' && params.resourceVersion) {
       revision = Number(params.resourceVersion);
       if (!Number.isInteger(revision) || revision < 0) throw ApiError.badRequest(`invalid resource version: ${params.resourceVersion}`);
@@ -181,8 +182,12 @@ export class RestStorage {
       } catch (e) {
         if (e instanceof CompactedError) {
           if (params.continue)
-            throw ApiError.gone(
+            throw new ApiError(
+              410,
+              'Expired',
               'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+              undefined,
+              { continue: encodeContinue(-1, startAfter!.slice(prefix.length)) },
             );
           throw ApiError.gone('The resourceVersion for the provided list is too old.');
         }
