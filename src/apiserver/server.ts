@@ -21,6 +21,7 @@ import { ResourceRegistry } from './registry.js';
 import { RestStorage, type WriteContext } from './rest.js';
 import { openApiRoutes, unknownFieldChecker } from './openapi-routes.js';
 import { podSubresourceHandlers } from './pod-subresources.js';
+import { startEventTtl } from './event-ttl.js';
 
 export const skiffVersion: VersionInfo = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
 
@@ -31,6 +32,8 @@ export interface ServerOptions {
   host?: string;
   /** Store endpoint; default sqlite in the data dir. */
   storeEndpoint?: string;
+  /** How long Events are kept after their last activity (kube-apiserver --event-ttl, 1 h). */
+  eventTtlSeconds?: number;
   clock?: () => Date;
   log?: (msg: Record<string, unknown>) => void;
 }
@@ -102,6 +105,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await bootstrap(rest, registry, port);
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
+  const stopEventTtl = startEventTtl(rest, registry.lookup('', 'v1', 'events')!, (opts.eventTtlSeconds ?? 3600) * 1000, clock);
   ready = true;
   log({ level: 'info', msg: 'ready', url });
   return {
@@ -114,6 +118,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     registry,
     async close() {
       ready = false;
+      stopEventTtl();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
