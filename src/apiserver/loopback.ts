@@ -22,7 +22,7 @@ export class LoopbackClient implements Client {
   }
 
   private ctx(opts?: WriteOptions): WriteContext {
-    return { dryRun: !!opts?.dryRun, fieldManager: opts?.fieldManager ?? this.manager, fieldValidation: 'Ignore', warnings: [] };
+    return { dryRun: !!opts?.dryRun, fieldManager: opts?.fieldManager ?? this.manager, fieldValidation: 'Ignore', warnings: [], trusted: true };
   }
 
   get(r: Gvr, namespace: string | undefined, name: string): Promise<KObject> {

@@ -34,6 +34,11 @@ export interface WriteContext {
   fieldValidation: 'Strict' | 'Warn' | 'Ignore';
   /** Warnings to send back as `Warning: 299 - "..."` headers. */
   warnings: string[];
+  /**
+   * In-process components (loopback clients) hand over objects that were never JSON text:
+   * there is nothing to decode, so the schema walk is skipped.
+   */
+  trusted?: boolean;
 }
 
 export interface ListParams {
@@ -404,7 +409,7 @@ export class RestStorage {
    * reach storage.
    */
   private validateFields(def: ResourceDef, obj: KObject, ctx: WriteContext): void {
-    if (!this.unknownFields) return;
+    if (!this.unknownFields || ctx.trusted) return;
     const unknown = this.unknownFields(def, obj, ctx.fieldValidation !== 'Strict');
     if (!unknown.length || ctx.fieldValidation === 'Ignore') return;
     if (ctx.fieldValidation === 'Strict')
@@ -607,7 +612,6 @@ export class RestStorage {
     def.prepareForUpdate?.(obj, old, this.strategyContext(subresource));
     if (subresource !== 'status' && def.tracksGeneration !== false && obj.metadata!.generation !== undefined && specChanged(old, obj))
       obj.metadata!.generation = (old.metadata!.generation ?? 0) + 1;
-    this.validateFields(def, obj, ctx);
     const errs: FieldError[] = [
       ...validateObjectMeta(obj.metadata, def.namespaced, nameValidatorFor(def)),
       ...(def.validate?.(obj) ?? []),
