@@ -14,6 +14,7 @@ import { type ApiWatchEvent, type DeleteOptions, type RestStorage, type WriteCon
 import { toPartialMetadata, toTable, type IncludeObject } from './table.js';
 import type { PatchType } from './patching.js';
 import { decodeProtobufBody } from './protobuf-body.js';
+import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 
 /** Largest request body kube-apiserver accepts (3 MiB). */
 export const maxBodyBytes = 3 * 1024 * 1024;
@@ -35,7 +36,11 @@ export interface HandlerDeps {
   subresourceHandlers?: Map<string, SubresourceHandler>;
   isReady: () => boolean;
   log: (msg: Record<string, unknown>) => void;
+  metrics?: ApiServerMetrics;
 }
+
+/** Labels of the request being served, filled in by routing, read when the response ends. */
+const requestLabels = new WeakMap<object, RequestLabels>();
 
 export type SubresourceHandler = (ctx: {
   req: IncomingMessage;
@@ -61,6 +66,14 @@ export class ApiHandler {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
+    const metrics = this.deps.metrics;
+    if (metrics) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const labels = requestLabels.get(req);
+        if (labels) metrics.observe(labels, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+    }
     try {
       await this.dispatch(req, res, url);
     } catch (e) {
@@ -167,6 +180,15 @@ export class ApiHandler {
     const rest = this.deps.rest;
     const method = req.method ?? 'GET';
     const q = url.searchParams;
+    requestLabels.set(req, {
+      verb: metricVerb(method, !!name, route.watchPath || q.get('watch') === 'true' || q.get('watch') === '1'),
+      group: def.group,
+      version: def.version,
+      resource: def.plural,
+      subresource: subresource ?? '',
+      scope: name ? 'resource' : namespace ? 'namespace' : 'cluster',
+      dry_run: q.getAll('dryRun').join(','),
+    });
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const allow = (verb: string) => {
       if (!verbs.includes(verb)) throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
@@ -393,6 +415,13 @@ export class ApiHandler {
     }
     return writeJson(res, 200, reg.apiGroupList());
   }
+}
+
+/** kube-apiserver's verb label: LIST and WATCH are told apart from GET. */
+function metricVerb(method: string, named: boolean, watch: boolean): string {
+  if (method === 'GET') return watch ? 'WATCH' : named ? 'GET' : 'LIST';
+  if (method === 'DELETE' && !named) return 'DELETECOLLECTION';
+  return method;
 }
 
 // ---- request decoding ----

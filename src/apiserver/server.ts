@@ -22,6 +22,7 @@ import { RestStorage, type WriteContext } from './rest.js';
 import { openApiRoutes, unknownFieldChecker } from './openapi-routes.js';
 import { podSubresourceHandlers } from './pod-subresources.js';
 import { startEventTtl } from './event-ttl.js';
+import { ApiServerMetrics } from './metrics.js';
 
 export const skiffVersion: VersionInfo = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
 
@@ -46,6 +47,8 @@ export interface RunningServer {
   store: Store;
   rest: RestStorage;
   registry: ResourceRegistry;
+  /** Prometheus registry served at /metrics; other components of the process add theirs. */
+  metrics: ApiServerMetrics;
   close(): Promise<void>;
 }
 
@@ -66,14 +69,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rest = new RestStorage(store, registry, clock);
   rest.unknownFields = unknownFieldChecker();
   let ready = false;
+  const metrics = new ApiServerMetrics();
   const handler = new ApiHandler({
+    metrics,
     registry,
     rest,
     version: skiffVersion,
     clock,
     isReady: () => ready,
     log,
-    extraRoutes: [openApiRoutes(allResources, skiffVersion.gitVersion)],
+    extraRoutes: [
+      openApiRoutes(allResources, skiffVersion.gitVersion),
+      (req, res, url) => {
+        if (url.pathname !== '/metrics' || req.method !== 'GET') return false;
+        void metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(text);
+        });
+        return true;
+      },
+    ],
     subresourceHandlers: podSubresourceHandlers(rest, clock),
   });
   // HTTP/2 as kube-apiserver serves it (kubectl and client-go negotiate h2; it costs about
@@ -116,6 +131,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     store,
     rest,
     registry,
+    metrics,
     async close() {
       ready = false;
       stopEventTtl();

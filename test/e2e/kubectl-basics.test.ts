@@ -289,6 +289,14 @@ spec: {foo: 1}
     assert.match(await c.k(['delete', '--all', 'deployments', '-n', 'team-a']), /deployment.apps "api" deleted/);
   });
 
+  test('/metrics counts requests with kube-apiserver\'s metric names and labels', async () => {
+    await c.k(['get', 'cm']);
+    const text = await c.k(['get', '--raw', '/metrics']);
+    assert.match(text, /^# TYPE apiserver_request_total counter$/m);
+    assert.match(text, /^apiserver_request_total\{verb="LIST",group="",version="v1",resource="configmaps",subresource="",scope="namespace",dry_run="",component="apiserver",code="200"\} [1-9]\d*$/m);
+    assert.match(text, /^apiserver_request_duration_seconds_bucket\{le="0.005",verb="LIST",/m);
+  });
+
   test('requests without valid credentials are refused with 401', async () => {
     const wrongToken = c.writeFile(
       'wrong-token.yaml',
