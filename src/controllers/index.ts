@@ -2,6 +2,15 @@
  * @module kube-controller-manager: the controllers `skiff server` runs, by name. Adding a
  * controller is adding its folder and one line here.
  */
+import { controllerFactory as endpoints } from './endpoints/index.js';
+import { controllerFactory as endpointslice } from './endpointslice/index.js';
+import { controllerFactory as garbagecollector } from './garbagecollector/index.js';
+import { controllerFactory as namespace } from './namespace/index.js';
 import type { ControllerFactory } from './types.js';
 
-export const controllerFactories: Record<string, ControllerFactory> = {};
+export const controllerFactories: Record<string, ControllerFactory> = {
+  garbagecollector,
+  namespace,
+  endpoints,
+  endpointslice,
+};
