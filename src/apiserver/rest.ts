@@ -603,6 +603,10 @@ export class RestStorage {
       if (status === undefined) delete next.status;
       else next.status = status;
       next.metadata!.managedFields = meta.managedFields ?? oldMeta.managedFields;
+      // Status strategies reset spec and labels but let annotations through (the deployment
+      // controller records deployment.kubernetes.io/revision this way).
+      if (meta.annotations === undefined) delete next.metadata!.annotations;
+      else next.metadata!.annotations = meta.annotations;
       obj = next;
     } else if (def.subresources?.status) {
       if (old.status === undefined) delete obj.status;

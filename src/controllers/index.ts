@@ -5,10 +5,14 @@
 import { controllerFactory as endpoints } from './endpoints/index.js';
 import { controllerFactory as endpointslice } from './endpointslice/index.js';
 import { controllerFactory as garbagecollector } from './garbagecollector/index.js';
+import { controllerFactory as deployment } from './deployment/index.js';
 import { controllerFactory as namespace } from './namespace/index.js';
+import { controllerFactory as replicaset } from './replicaset/index.js';
 import type { ControllerFactory } from './types.js';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
+  replicaset,
+  deployment,
   garbagecollector,
   namespace,
   endpoints,

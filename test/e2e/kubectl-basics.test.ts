@@ -74,7 +74,8 @@ describe('kubectl against skiff', () => {
     assert.match(out, /service\/web created/);
     const get = await c.k(['get', 'deploy', 'web']);
     assert.match(get, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE/m);
-    assert.match(get, /^web\s+0\/2\s+0\s+0\s+\d+s/m);
+    // No nodes run in this suite, so no pod ever becomes available; the controllers may have created them.
+    assert.match(get, /^web\s+0\/2\s+[0-2]\s+0\s+\d+s/m);
     const svc = await c.k(['get', 'svc', 'web']);
     assert.match(svc, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE/m);
     assert.match(svc, /^web\s+ClusterIP\s+\S+\s+<none>\s+80\/TCP\s+\d+s/m);
