@@ -430,22 +430,30 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
 }
 
+/** Past this much, an oversized body is not even drained: the connection is cut. */
+const maxDrainBytes = 64 * 1024 * 1024;
+
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBodyBytes) {
-    req.resume();
-    throw ApiError.tooLarge();
-  }
   const chunks: Buffer[] = [];
   let size = 0;
+  let tooLarge = declared > maxBodyBytes;
+  // An oversized body is read and discarded before the 413, so the client gets the answer
+  // instead of a broken pipe while it is still sending.
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) {
-      req.resume();
-      throw ApiError.tooLarge();
+    if (size > maxBodyBytes) tooLarge = true;
+    if (tooLarge) {
+      chunks.length = 0;
+      if (size > maxDrainBytes) {
+        req.destroy();
+        break;
+      }
+      continue;
     }
     chunks.push(chunk as Buffer);
   }
+  if (tooLarge) throw ApiError.tooLarge();
   return Buffer.concat(chunks);
 }
 

@@ -345,6 +345,7 @@ export class RestStorage {
     this.validateFields(def, obj, ctx);
     obj.metadata ??= {};
     const meta = obj.metadata;
+    omitEmptyLists(meta);
     if (def.namespaced) {
       if (meta.namespace && namespace && meta.namespace !== namespace)
         throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -545,7 +546,13 @@ export class RestStorage {
       try {
         // An update that removes the last finalizer of an object being deleted completes the
         // deletion (for a namespace, spec.finalizers too: the namespace controller's finalize).
-        if (next.metadata?.deletionTimestamp && !next.metadata.finalizers?.length && !(def.isNamespace && next.spec?.finalizers?.length)) {
+        // A pod still inside its grace period waits for the kubelet's delete (grace 0).
+        if (
+          next.metadata?.deletionTimestamp &&
+          !next.metadata.finalizers?.length &&
+          !(def.isNamespace && next.spec?.finalizers?.length) &&
+          !(next.metadata.deletionGracePeriodSeconds ?? 0)
+        ) {
           const deleted = await this.store.delete(key, kv.modRevision);
           const out = this.decode(def, { ...deleted, value: this.encode(def, next) });
           return out;
@@ -586,6 +593,7 @@ export class RestStorage {
           },
         ]);
     }
+    omitEmptyLists(meta);
     // Server-owned metadata is never taken from the client.
     meta.uid = oldMeta.uid;
     meta.creationTimestamp = oldMeta.creationTimestamp;
@@ -746,8 +754,8 @@ export class RestStorage {
         if (!next.metadata!.deletionTimestamp) {
           next.metadata!.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
           next.metadata!.deletionGracePeriodSeconds = grace;
-        } else if (graceful && (next.metadata!.deletionGracePeriodSeconds ?? Infinity) > grace) {
-          // A second delete may shorten the grace period, never extend it.
+        } else if ((next.metadata!.deletionGracePeriodSeconds ?? Infinity) > grace) {
+          // A second delete may shorten the grace period (to 0: the kubelet is done), never extend it.
           next.metadata!.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
           next.metadata!.deletionGracePeriodSeconds = grace;
         }
@@ -830,6 +838,13 @@ export class RestStorage {
 
 function kvIsLast(page: { items: KeyValue[] }, lastKey: string | undefined): boolean {
   return page.items.length > 0 && page.items[page.items.length - 1].key === lastKey;
+}
+
+/** Go's omitempty: empty finalizer and ownerReference lists are not stored. */
+function omitEmptyLists(meta: KObject['metadata']): void {
+  if (!meta) return;
+  if (Array.isArray(meta.finalizers) && meta.finalizers.length === 0) delete meta.finalizers;
+  if (Array.isArray(meta.ownerReferences) && meta.ownerReferences.length === 0) delete meta.ownerReferences;
 }
 
 function randomSuffix(n: number): string {

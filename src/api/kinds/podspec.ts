@@ -354,7 +354,8 @@ function validateObjectFieldSelector(fs: KObject, allowed: string[], path: strin
   if (!fs.fieldPath) return [required(`${path}.fieldPath`, '')];
   const m = /^(metadata\.(?:labels|annotations))\['(.*)'\]$/.exec(fs.fieldPath);
   if (m) {
-    if (!allowed.includes(m[1])) return [invalid(path, m[1], 'does not support subscript')];
+    // Subscripts of labels/annotations are allowed wherever field refs are (env included), as
+    // kube's validateObjectFieldSelector does; only whole paths are checked against `allowed`.
     const key = m[1] === 'metadata.annotations' ? m[2].toLowerCase() : m[2];
     return isQualifiedName(key).map((msg) => invalid(path, key, msg));
   }
