@@ -3,11 +3,14 @@
  * through loopback clients — the controller manager, the scheduler and the local nodes.
  * The only module that sees every layer.
  */
+import { setMaxListeners } from 'node:events';
 import { startServer, jsonLogger, type RunningServer } from '../apiserver/server.js';
 import { LoopbackClient } from '../apiserver/loopback.js';
 import { EventRecorder, InformerFactory } from '../client/index.js';
 import { controllerFactories } from '../controllers/index.js';
 import { defaultControllerOptions, type ControllerContext, type ControllerOptions } from '../controllers/types.js';
+import { startHollowNodes, type HollowCapacity } from '../kubelet/hollow/index.js';
+import { startScheduler } from '../scheduler/index.js';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -16,6 +19,12 @@ export interface ClusterOptions {
   /** Controllers to run ('*' = all); empty list runs none. */
   controllers?: string[];
   controllerOptions?: Partial<ControllerOptions>;
+  /** Run kube-scheduler (default true). */
+  scheduler?: boolean;
+  /** Simulated nodes (kwok's role) in this process. */
+  hollowNodes?: { count: number; capacity?: HollowCapacity; podStartupMs?: number };
+  /** Events older than this are deleted (kube-apiserver --event-ttl). */
+  eventTtlSeconds?: number;
   /** Extra components started after the controllers (scheduler, nodes), each given a loopback client. */
   components?: Array<(ctx: ComponentContext) => Promise<{ stop(): Promise<void> | void }>>;
 }
@@ -34,8 +43,10 @@ export interface RunningCluster {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<RunningCluster> {
-  const server = await startServer({ dataDir: opts.dataDir, port: opts.port, host: opts.host });
+  const server = await startServer({ dataDir: opts.dataDir, port: opts.port, host: opts.host, eventTtlSeconds: opts.eventTtlSeconds });
   const abort = new AbortController();
+  // Every controller, informer and node listens on this one signal.
+  setMaxListeners(0, abort.signal);
   const stops: Array<() => Promise<void> | void> = [];
 
   const client = new LoopbackClient(server.rest, 'kube-controller-manager');
@@ -55,6 +66,34 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     void controller.run(abort.signal, 2).catch((err) => ctx.log({ level: 'error', msg: 'controller stopped', controller: name, error: String(err) }));
   }
   informers.start(abort.signal);
+
+  if (opts.scheduler !== false) {
+    const schedulerClient = new LoopbackClient(server.rest, 'default-scheduler');
+    const scheduler = startScheduler({
+      client: schedulerClient,
+      informers,
+      signal: abort.signal,
+      log: jsonLogger('scheduler'),
+      recorder: new EventRecorder(schedulerClient, { component: 'default-scheduler', log: jsonLogger('scheduler') }),
+    });
+    stops.push(() => scheduler.stop());
+  }
+  if (opts.hollowNodes && opts.hollowNodes.count > 0) {
+    const kubeletClient = new LoopbackClient(server.rest, 'kubelet');
+    // Heartbeats must come well inside the node controller's grace period (kubelet: 10 s of 40 s).
+    const grace = ctx.options.nodeMonitorGracePeriodSeconds;
+    const nodes = await startHollowNodes({
+      client: kubeletClient,
+      count: opts.hollowNodes.count,
+      capacity: opts.hollowNodes.capacity,
+      podStartupMs: opts.hollowNodes.podStartupMs,
+      signal: abort.signal,
+      log: jsonLogger('kubelet'),
+      informers,
+      heartbeatIntervalMs: Math.min(10_000, Math.floor((grace * 1000) / 4)),
+    });
+    stops.push(() => nodes.stop());
+  }
 
   const componentCtx: ComponentContext = {
     server,

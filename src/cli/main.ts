@@ -14,6 +14,27 @@ function parsePort(v: string): number {
   return n;
 }
 
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+interface ServerFlags {
+  dataDir: string;
+  port: number;
+  bindAddress: string;
+  hollowNodes: number;
+  hollowNodeCpu: string;
+  hollowNodeMemory: string;
+  hollowNodePods: string;
+  hollowPodStartupMs: number;
+  nodeMonitorGracePeriod: number;
+  controllers: string;
+  scheduler: boolean;
+  eventTtl: number;
+}
+
 const program = new Command();
 program.name('skiff').description('A Kubernetes-compatible container orchestrator').version('0.1.0');
 
@@ -24,9 +45,31 @@ program
   .option('--port <port>', 'HTTPS port of the API server (0 picks a free one)', parsePort, 6443)
   .option('--bind-address <addr>', 'address to listen on', '127.0.0.1')
   .option('--runtime <runtime>', 'container runtime: auto, process or hollow', 'auto')
-  .action(async (opts: { dataDir: string; port: number; bindAddress: string }) => {
+  .option('--hollow-nodes <n>', 'simulated nodes that run pods as timers (kwok-style)', parseCount, 0)
+  .option('--hollow-node-cpu <quantity>', 'CPU capacity of each hollow node', '4')
+  .option('--hollow-node-memory <quantity>', 'memory capacity of each hollow node', '16Gi')
+  .option('--hollow-node-pods <n>', 'pod capacity of each hollow node', '110')
+  .option('--hollow-pod-startup-ms <ms>', 'time from binding to Running and Ready on hollow nodes', parseCount, 500)
+  .option('--node-monitor-grace-period <seconds>', 'how long a node may miss heartbeats before it is NotReady', parseCount, 40)
+  .option('--controllers <names>', "controllers to run, comma separated ('*' = all, '' = none)", '*')
+  .option('--no-scheduler', 'do not run the scheduler')
+  .option('--event-ttl <seconds>', 'how long events are kept', parseCount, 3600)
+  .action(async (opts: ServerFlags) => {
     const started = Date.now();
-    const cluster = await startCluster({ dataDir: resolve(opts.dataDir), port: opts.port, host: opts.bindAddress });
+    const cluster = await startCluster({
+      dataDir: resolve(opts.dataDir),
+      port: opts.port,
+      host: opts.bindAddress,
+      scheduler: opts.scheduler,
+      controllers: opts.controllers.split(',').map((c) => c.trim()).filter(Boolean),
+      controllerOptions: { nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod },
+      eventTtlSeconds: opts.eventTtl,
+      hollowNodes: {
+        count: opts.hollowNodes,
+        capacity: { cpu: opts.hollowNodeCpu, memory: opts.hollowNodeMemory, pods: opts.hollowNodePods },
+        podStartupMs: opts.hollowPodStartupMs,
+      },
+    });
     const server = cluster.server;
     process.stdout.write(`skiff server ready at ${server.url} in ${Date.now() - started} ms\n`);
     process.stdout.write(`kubeconfig: ${server.kubeconfigPath}\n`);

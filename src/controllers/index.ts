@@ -5,9 +5,14 @@
 import { controllerFactory as endpoints } from './endpoints/index.js';
 import { controllerFactory as endpointslice } from './endpointslice/index.js';
 import { controllerFactory as garbagecollector } from './garbagecollector/index.js';
+import { controllerFactory as job, ttlAfterFinishedControllerFactory } from './job/index.js';
+import { controllerFactory as cronjob } from './cronjob/index.js';
+import { controllerFactory as daemonset } from './daemonset/index.js';
 import { controllerFactory as deployment } from './deployment/index.js';
 import { controllerFactory as namespace } from './namespace/index.js';
+import { controllerFactory as nodelifecycle } from './nodelifecycle/index.js';
 import { controllerFactory as replicaset } from './replicaset/index.js';
+import { controllerFactory as statefulset } from './statefulset/index.js';
 import type { ControllerFactory } from './types.js';
 
 export const controllerFactories: Record<string, ControllerFactory> = {
@@ -17,4 +22,10 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   namespace,
   endpoints,
   endpointslice,
+  nodelifecycle,
+  statefulset,
+  daemonset,
+  job,
+  'ttl-after-finished': ttlAfterFinishedControllerFactory,
+  cronjob,
 };
