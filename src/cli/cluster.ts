@@ -10,7 +10,8 @@ import { EventRecorder, InformerFactory } from '../client/index.js';
 import { controllerFactories } from '../controllers/index.js';
 import { defaultControllerOptions, type ControllerContext, type ControllerOptions } from '../controllers/types.js';
 import { startHollowNodes, type HollowCapacity } from '../kubelet/hollow/index.js';
-import { startScheduler } from '../scheduler/index.js';
+import { startScheduler, type RunningScheduler } from '../scheduler/index.js';
+import { registerComponentMetrics } from './metrics.js';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -67,17 +68,20 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   }
   informers.start(abort.signal);
 
+  let scheduler: RunningScheduler | undefined;
   if (opts.scheduler !== false) {
     const schedulerClient = new LoopbackClient(server.rest, 'default-scheduler');
-    const scheduler = startScheduler({
+    scheduler = startScheduler({
       client: schedulerClient,
       informers,
       signal: abort.signal,
       log: jsonLogger('scheduler'),
       recorder: new EventRecorder(schedulerClient, { component: 'default-scheduler', log: jsonLogger('scheduler') }),
     });
-    stops.push(() => scheduler.stop());
+    const running = scheduler;
+    stops.push(() => running.stop());
   }
+  registerComponentMetrics(server.metrics.registry, scheduler);
   if (opts.hollowNodes && opts.hollowNodes.count > 0) {
     const kubeletClient = new LoopbackClient(server.rest, 'kubelet');
     // Heartbeats must come well inside the node controller's grace period (kubelet: 10 s of 40 s).

@@ -38,6 +38,9 @@ export interface WorkQueueStats {
   gets: number;
 }
 
+/** Every live queue of the process, for metrics (kube's workqueue_* are per queue name). */
+export const workQueues = new Set<WorkQueue>();
+
 export class WorkQueue {
   readonly name: string;
   private readonly queue: string[] = [];
@@ -58,6 +61,7 @@ export class WorkQueue {
     this.baseDelayMs = opts.baseDelayMs ?? 5;
     this.maxDelayMs = opts.maxDelayMs ?? 1_000_000;
     this.clock = opts.clock ?? realClock;
+    workQueues.add(this);
   }
 
   add(key: string): void {
@@ -137,6 +141,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
+    workQueues.delete(this);
     for (const h of this.waiting.values()) this.clock.clearTimeout(h);
     this.waiting.clear();
     for (const g of this.getters.splice(0)) g(undefined);
