@@ -78,7 +78,8 @@ interface RsView {
 describe('deployments and replicasets', () => {
   let c: Cluster;
   before(async () => {
-    c = await Cluster.start({ extraArgs: ['--hollow-nodes', '3'] });
+    // Pods take a second to become ready, so a rollout lasts long enough to be watched step by step.
+    c = await Cluster.start({ extraArgs: ['--hollow-nodes', '3', '--hollow-pod-startup-ms', '1000'] });
   });
   after(async () => {
     await c?.stop();
@@ -153,7 +154,9 @@ describe('deployments and replicasets', () => {
 
   test('kubectl set image: a rolling update within maxSurge and maxUnavailable, step by step', async () => {
     await c.k(['set', 'image', 'deploy/web', 'app=nginx:1.26']);
-    await c.k(['annotate', 'deploy/web', 'kubernetes.io/change-cause=image 1.26', '--overwrite']);
+    // The change-cause goes to the new ReplicaSet (the controller copies it to the current one);
+    // it is set while polling already runs, so polling cannot miss the start of the rollout.
+    const annotated = c.k(['annotate', 'deploy/web', 'kubernetes.io/change-cause=image 1.26', '--overwrite']);
     const states = new Set<string>();
     const status = c.k(['rollout', 'status', 'deploy/web', '--timeout=90s']);
     let done = false;
@@ -170,6 +173,7 @@ describe('deployments and replicasets', () => {
       states.add(rss.map((r) => `${r.image}:${r.desired}`).join(','));
     }
     assert.match(await status, /deployment "web" successfully rolled out/);
+    await annotated;
     const rss = await replicaSets('web');
     assert.deepEqual(rss.map((r) => [r.image, r.desired, r.revision]), [
       ['nginx:1.25', 0, '1'],

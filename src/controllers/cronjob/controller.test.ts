@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { parseCronSchedule } from '../../api/kinds/cron-schedule.js';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
-import { ControllerTestEnv, testContainers } from '../job/test-env.js';
+import { ControllerTestEnv, testContainers } from '../common/test-env.js';
 import { CronJobController, jobNameFor, mostRecentScheduleTime, rfc1123z, rfc3339InZone } from './controller.js';
 
 const start = new Date('2025-03-01T12:00:30Z');

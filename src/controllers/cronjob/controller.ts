@@ -7,18 +7,19 @@
  */
 import { isValidTimeZone, parseCronSchedule, type CronSchedule } from '../../api/kinds/cron-schedule.js';
 import type { KObject } from '../../api/types.js';
-import { Resources, runWorkers, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
-import { DelayedRequeue } from '../job/delayed-requeue.js';
+import { Resources, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
 import {
+  controllerOf,
   controllerRefOf,
-  controllerUidIndex,
+  DelayedRequeue,
+  errorMessage,
   isAlreadyExists,
   isNotFound,
   newControllerRef,
-  objectReference,
   parseTime,
   rfc3339,
-} from '../job/workload-util.js';
+  runController,
+} from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 
 export const scheduledTimestampAnnotation = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -114,6 +115,18 @@ function finishedStatus(job: KObject): 'Complete' | 'Failed' | undefined {
   return undefined;
 }
 
+/** core/v1 ObjectReference of a Job, as status.active lists it. */
+function objectReference(obj: KObject): KObject {
+  return {
+    kind: obj.kind,
+    namespace: obj.metadata?.namespace,
+    name: obj.metadata?.name,
+    uid: obj.metadata?.uid,
+    apiVersion: obj.apiVersion,
+    resourceVersion: obj.metadata?.resourceVersion,
+  };
+}
+
 function inActiveList(cj: KObject, uid: string | undefined): boolean {
   return ((cj.status?.active ?? []) as KObject[]).some((r) => r.uid === uid);
 }
@@ -149,13 +162,12 @@ export class CronJobController implements Controller {
     this.recorder = ctx.recorder('cronjob-controller');
     this.cronJobs = ctx.informers.for(Resources.cronjobs);
     this.jobs = ctx.informers.for(Resources.jobs);
-    this.jobs.addIndex('controllerUid', controllerUidIndex);
     this.cronJobs.addEventHandlers({
       add: (cj) => this.queue.add(keyOf(cj)),
       update: (old, cur) => this.onCronJobUpdate(old, cur),
     });
     const onJob = (job: KObject) => {
-      const owner = this.resolveOwner(job);
+      const owner = controllerOf(this.cronJobs, 'CronJob', job);
       if (owner) this.queue.add(keyOf(owner));
     };
     this.jobs.addEventHandlers({
@@ -169,23 +181,12 @@ export class CronJobController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    try {
-      await Promise.all([this.cronJobs.waitForSync(), this.jobs.waitForSync()]);
-      if (signal.aborted) return;
-      await runWorkers(this.queue, workers, (k) => this.sync(k), signal, (key, err) =>
-        this.ctx.log({ level: 'warn', msg: 'sync failed', controller: this.name, key, error: String(err) }),
-      );
-    } finally {
-      this.requeue.stop();
-    }
-  }
-
-  private resolveOwner(job: KObject): KObject | undefined {
-    const ref = controllerRefOf(job);
-    if (!ref || ref.kind !== 'CronJob') return undefined;
-    const cj = this.cronJobs.getByName(job.metadata?.namespace, ref.name);
-    return cj?.metadata?.uid === ref.uid ? cj : undefined;
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.cronJobs, this.jobs],
+      pools: [{ queue: this.queue, workers, sync: (k) => this.sync(k) }],
+      stopped: () => this.requeue.stop(),
+    });
   }
 
   /** A new schedule requeues at its next time; anything else syncs now. */
@@ -325,7 +326,7 @@ export class CronJobController implements Controller {
     try {
       schedule = this.parseSchedule(cj, true);
     } catch (err) {
-      this.recorder.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(cj.spec?.schedule)} : ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(cj.spec?.schedule)} : ${errorMessage(err)}`);
       return { updateStatus, cj };
     }
     const next = mostRecentScheduleTime(cj, now, schedule, true);
@@ -356,7 +357,7 @@ export class CronJobController implements Controller {
         try {
           job = await this.ctx.client.get(Resources.jobs, ref.namespace, ref.name);
         } catch (err) {
-          this.recorder.event(cj, 'Warning', 'FailedGet', `Get job: ${err instanceof Error ? err.message : String(err)}`);
+          this.recorder.event(cj, 'Warning', 'FailedGet', `Get job: ${errorMessage(err)}`);
           throw fail(err);
         }
         if (!(await this.deleteJob(cj, job))) throw fail(new Error(`could not replace job ${ref.namespace}/${ref.name}`));
@@ -369,7 +370,7 @@ export class CronJobController implements Controller {
       created = await this.ctx.client.create(Resources.jobs, cj.metadata?.namespace, this.jobFromTemplate(cj, scheduled));
     } catch (err) {
       if (!isAlreadyExists(err)) {
-        this.recorder.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${err instanceof Error ? err.message : String(err)}`);
+        this.recorder.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${errorMessage(err)}`);
         throw fail(err);
       }
       // Created earlier by us (status write lost) or by someone else.
@@ -408,7 +409,7 @@ export class CronJobController implements Controller {
       await this.ctx.client.delete(Resources.jobs, job.metadata?.namespace, job.metadata!.name!, { propagationPolicy: 'Background' });
     } catch (err) {
       if (!isNotFound(err)) {
-        this.recorder.event(cj, 'Warning', 'FailedDelete', `Deleted job: ${err instanceof Error ? err.message : String(err)}`);
+        this.recorder.event(cj, 'Warning', 'FailedDelete', `Deleted job: ${errorMessage(err)}`);
         return false;
       }
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
-import { ControllerTestEnv, testContainers } from '../job/test-env.js';
+import { ControllerTestEnv, testContainers } from '../common/test-env.js';
 import { DaemonSetController } from './controller.js';
 import { targetNodeName } from './node-eligibility.js';
 

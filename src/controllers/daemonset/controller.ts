@@ -6,26 +6,33 @@
  * desired/current/ready/available/up-to-date/misscheduled counts.
  */
 import { templateGenerationAnnotation } from '../../api/kinds/apps-daemonset.js';
-import { labelSelectorMatches } from '../../api/selectors/index.js';
+import { fromLabelSelector } from '../../api/selectors/index.js';
 import type { KObject } from '../../api/types.js';
-import { Resources, runWorkers, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
-import { DelayedRequeue } from '../job/delayed-requeue.js';
+import { Resources, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
 import {
+  claimCandidates,
   claimObjects,
   computeHash,
+  controllerOf,
+  ControllerExpectations,
   controllerRefOf,
-  controllerUidIndex,
-  Expectations,
+  DelayedRequeue,
+  errorMessage,
+  indexByControllerUid,
+  isConflict,
   isNotFound,
   isPodAvailable,
   isPodReady,
   isPodTerminal,
-  jsonEqual,
   newControllerRef,
+  ownersSelecting,
   parseTime,
   podFromTemplate,
+  runController,
+  semanticEqual,
   slowStartBatch,
-} from '../job/workload-util.js';
+  slowStartInitialBatchSize,
+} from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { addDaemonPodTolerations, nodeShouldRunDaemonPod, pinToNode, targetNodeName } from './node-eligibility.js';
 
@@ -106,16 +113,16 @@ export class DaemonSetController implements Controller {
   private readonly pods: Informer;
   private readonly nodes: Informer;
   private readonly recorder: EventRecorder;
-  private readonly expectations: Expectations;
+  private readonly expectations: ControllerExpectations;
   private readonly failedPodsBackoff = new Map<string, { delayMs: number; lastUpdate: number }>();
 
   constructor(private readonly ctx: ControllerContext) {
     this.recorder = ctx.recorder('daemonset-controller');
-    this.expectations = new Expectations(() => ctx.now().getTime());
+    this.expectations = new ControllerExpectations(() => ctx.now().getTime());
     this.daemonSets = ctx.informers.for(Resources.daemonsets);
     this.pods = ctx.informers.for(Resources.pods);
     this.nodes = ctx.informers.for(Resources.nodes);
-    this.pods.addIndex('controllerUid', controllerUidIndex);
+    indexByControllerUid(this.pods);
     this.daemonSets.addEventHandlers({
       add: (ds) => this.queue.add(keyOf(ds)),
       update: (_o, ds) => this.queue.add(keyOf(ds)),
@@ -139,16 +146,12 @@ export class DaemonSetController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    try {
-      await Promise.all([this.daemonSets.waitForSync(), this.pods.waitForSync(), this.nodes.waitForSync()]);
-      if (signal.aborted) return;
-      await runWorkers(this.queue, workers, (k) => this.sync(k), signal, (key, err) =>
-        this.ctx.log({ level: 'warn', msg: 'sync failed', controller: this.name, key, error: String(err) }),
-      );
-    } finally {
-      this.requeue.stop();
-    }
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.daemonSets, this.pods, this.nodes],
+      pools: [{ queue: this.queue, workers, sync: (k) => this.sync(k) }],
+      stopped: () => this.requeue.stop(),
+    });
   }
 
   private enqueueAll(): void {
@@ -162,14 +165,11 @@ export class DaemonSetController implements Controller {
       spec: n.spec,
       conditions: ((n.status?.conditions ?? []) as KObject[]).map((c) => [c.type, c.status]),
     });
-    return !jsonEqual(strip(old), strip(cur));
+    return !semanticEqual(strip(old), strip(cur));
   }
 
   private resolve(pod: KObject): KObject | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'DaemonSet') return undefined;
-    const ds = this.daemonSets.getByName(pod.metadata?.namespace, ref.name);
-    return ds?.metadata?.uid === ref.uid ? ds : undefined;
+    return controllerOf(this.daemonSets, 'DaemonSet', pod);
   }
 
   private onPod(old: KObject | undefined, pod: KObject, final: boolean): void {
@@ -180,9 +180,7 @@ export class DaemonSetController implements Controller {
     }
     if (!controllerRefOf(pod)) {
       if (final || pod.metadata?.deletionTimestamp) return;
-      for (const ds of this.daemonSets.byNamespace(pod.metadata?.namespace ?? '')) {
-        if (labelSelectorMatches(ds.spec?.selector, pod.metadata?.labels)) this.queue.add(keyOf(ds));
-      }
+      for (const ds of ownersSelecting(this.daemonSets, pod)) this.queue.add(keyOf(ds));
       return;
     }
     const ds = this.resolve(pod);
@@ -211,16 +209,16 @@ export class DaemonSetController implements Controller {
       this.expectations.delete(key);
       return;
     }
-    const ns = ds.metadata?.namespace ?? '';
-    const uid = ds.metadata?.uid ?? '';
-    const candidates = [...this.pods.byIndex('controllerUid', uid), ...this.pods.byNamespace(ns).filter((p) => !controllerRefOf(p))];
+    const selector = fromLabelSelector(ds.spec?.selector);
+    const candidates = claimCandidates(this.pods, ds);
     const pods = await claimObjects(candidates, {
       client: this.ctx.client,
       resource: Resources.pods,
-      owner: ds,
-      ownerApiVersion: 'apps/v1',
-      ownerKind: 'DaemonSet',
-      selector: ds.spec?.selector,
+      controller: ds,
+      controllerResource: Resources.daemonsets,
+      controllerApiVersion: 'apps/v1',
+      controllerKind: 'DaemonSet',
+      match: (p) => selector.matches(p.metadata?.labels),
     });
     const nodes = this.nodes.list();
     const byNode = this.nodeToDaemonPods(pods);
@@ -336,15 +334,14 @@ export class DaemonSetController implements Controller {
     const generation = templateGeneration(ds);
     template.metadata.labels = { ...(template.metadata.labels ?? {}), ...(generation !== undefined ? { [templateGenerationLabel]: generation } : {}), [revisionHashLabel]: hash };
     const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet');
-    const { successes, error: createError } = await slowStartBatch(createOn.length, 1, async (i) => {
-      const pod = podFromTemplate(template, ref);
-      pod.metadata!.generateName = `${ds.metadata?.name}-`;
+    const { successes, error: createError } = await slowStartBatch(createOn.length, slowStartInitialBatchSize, async (i) => {
+      const pod = podFromTemplate(template, ds, ref);
       pinToNode(pod.spec, createOn[i]);
       try {
         const created = await this.ctx.client.create(Resources.pods, ds.metadata?.namespace, pod);
         this.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
       } catch (err) {
-        this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+        this.recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
         throw err;
       }
     });
@@ -358,7 +355,7 @@ export class DaemonSetController implements Controller {
         } catch (err) {
           this.expectations.deletionObserved(key);
           if (isNotFound(err)) return;
-          this.recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
+          this.recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
           deleteError ??= err;
         }
       }),
@@ -475,7 +472,7 @@ export class DaemonSetController implements Controller {
         await this.ctx.client.update(Resources.daemonsets, ds.metadata?.namespace, { ...target, status }, { subresource: 'status' });
         return;
       } catch (err) {
-        if (attempt >= 3 || (err as { code?: number }).code !== 409) throw err;
+        if (attempt >= 3 || !isConflict(err)) throw err;
         target = await this.ctx.client.get(Resources.daemonsets, ds.metadata?.namespace, ds.metadata!.name!);
         if (target.metadata?.uid !== ds.metadata?.uid) return;
       }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
 import { newReplicaSetController, type ReplicaSetController } from '../replicaset/controller.js';
-import { deployment, WorkloadEnv } from '../replicaset/test-env.js';
+import { ControllerTestEnv, deployment } from '../common/test-env.js';
 import { newDeploymentController, type DeploymentController } from './controller.js';
 import { controllerFactory } from './index.js';
 
@@ -17,12 +17,12 @@ import { controllerFactory } from './index.js';
 type Loose = any;
 
 describe('Deployment controller', () => {
-  let env: WorkloadEnv;
+  let env: ControllerTestEnv;
   let dc: DeploymentController;
   let rsc: ReplicaSetController;
 
   beforeEach(async () => {
-    env = await WorkloadEnv.create();
+    env = await ControllerTestEnv.create();
     dc = newDeploymentController(env.ctx);
     rsc = newReplicaSetController(env.ctx);
   });
@@ -79,7 +79,7 @@ describe('Deployment controller', () => {
     assert.equal(byType.Progressing.status, 'True');
     assert.equal(byType.Progressing.reason, 'NewReplicaSetAvailable');
     assert.equal(byType.Progressing.message, `ReplicaSet "${rs.metadata.name}" has successfully progressed.`);
-    const events = await env.events();
+    const events = await env.objectEvents();
     assert.ok(events.includes(`Deployment/web Normal ScalingReplicaSet Scaled up replica set ${rs.metadata.name} from 0 to 3`), events.join('\n'));
   });
 
@@ -110,7 +110,7 @@ describe('Deployment controller', () => {
     assert.equal(d.status.updatedReplicas, 4);
     assert.equal(d.status.replicas, 4);
     assert.equal(d.status.availableReplicas, 4);
-    const events = await env.events();
+    const events = await env.objectEvents();
     assert.ok(events.includes(`Deployment/web Normal ScalingReplicaSet Scaled up replica set ${second.metadata.name} from 0 to 1`), events.join('\n'));
     assert.ok(events.includes(`Deployment/web Normal ScalingReplicaSet Scaled down replica set ${first.metadata.name} from 4 to 3`), events.join('\n'));
     assert.ok(events.includes(`Deployment/web Normal ScalingReplicaSet Scaled down replica set ${first.metadata.name} from 1 to 0`), events.join('\n'));
@@ -138,7 +138,7 @@ describe('Deployment controller', () => {
     await dc.sync('default/web');
     assert.deepEqual(await sizes(), ['nginx:1.25=0', 'nginx:1.26=2']);
     await settle();
-    const events = (await env.events()).filter((e) => e.includes('ScalingReplicaSet'));
+    const events = (await env.objectEvents()).filter((e) => e.includes('ScalingReplicaSet'));
     const [oldRS, newRS] = await rsList();
     assert.deepEqual(events, [
       `Deployment/web Normal ScalingReplicaSet Scaled up replica set ${oldRS.metadata.name} from 0 to 2`,
@@ -179,7 +179,7 @@ describe('Deployment controller', () => {
     const d = await getD();
     assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.25');
     assert.equal(d.metadata.annotations?.['deprecated.deployment.rollback.to'], undefined);
-    assert.ok((await env.events()).includes('Deployment/web Normal DeploymentRollback Rolled back deployment "web" to revision 1'));
+    assert.ok((await env.objectEvents()).includes('Deployment/web Normal DeploymentRollback Rolled back deployment "web" to revision 1'));
     assert.deepEqual(await sizes(), ['nginx:1.26=0', 'nginx:1.25=1']);
   });
 
@@ -242,7 +242,7 @@ describe('Deployment controller', () => {
       assert.equal(r.metadata.annotations['deployment.kubernetes.io/desired-replicas'], '15');
       assert.equal(r.metadata.annotations['deployment.kubernetes.io/max-replicas'], '18');
     }
-    const events = await env.events();
+    const events = await env.objectEvents();
     assert.ok(events.includes(`Deployment/web Normal ScalingReplicaSet Scaled up replica set ${oldRS.metadata.name} from 8 to 11`), events.join('\n'));
     assert.ok(events.includes(`Deployment/web Normal ScalingReplicaSet Scaled up replica set ${newRS.metadata.name} from 5 to 7`), events.join('\n'));
   });

@@ -5,11 +5,24 @@
  * keeps revisions and revisionHistoryLimit, honours pause and rollback, and reports
  * progress through the Progressing and Available conditions.
  */
-import { ApiError } from '../../api/errors.js';
-import { fromLabelSelector, type LabelSelector } from '../../api/selectors/index.js';
+import { fromLabelSelector } from '../../api/selectors/index.js';
 import type { KObject } from '../../api/types.js';
-import { keyOf, Resources, runWorkers, splitKey, WorkQueue, type Client, type EventRecorder, type Informer, type InformerFactory } from '../../client/index.js';
-import { claimObjects, controllerRefOf, newControllerRef, recheckDeletion, semanticEqual } from '../replicaset/ownership.js';
+import { keyOf, Resources, splitKey, WorkQueue, type Client, type EventRecorder, type Informer, type InformerFactory } from '../../client/index.js';
+import {
+  claimObjects,
+  computeHash,
+  controllerOf,
+  controllerRefOf,
+  errorMessage,
+  isAlreadyExists,
+  isNamespaceTerminating,
+  isNotFound,
+  newControllerRef,
+  ownersToSync,
+  parseSelector,
+  runController,
+  semanticEqual,
+} from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 import {
   availableReplicaCount,
@@ -20,7 +33,6 @@ import {
   bySizeOlder,
   calculateStatus,
   compactDeploymentStatus,
-  computeHash,
   deploymentComplete,
   deploymentProgressing,
   deploymentTimedOut,
@@ -108,19 +120,11 @@ export class DeploymentController implements Controller {
     this.podInformer.addEventHandlers({ delete: (pod) => this.deletePod(pod) });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    await Promise.all([this.deploymentInformer.waitForSync(), this.rsInformer.waitForSync(), this.podInformer.waitForSync()]);
-    if (signal.aborted) return;
-    await runWorkers(this.queue, workers, (key) => this.sync(key), signal, (key, err) =>
-      // A conflict only means the cache was behind; it is retried, and kube logs it at V(2).
-      this.log({
-        level: err instanceof ApiError && err.code === 409 ? 'debug' : 'warn',
-        msg: 'sync failed',
-        controller: this.name,
-        key,
-        error: String(err instanceof Error ? err.message : err),
-      }),
-    );
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.log, signal, {
+      informers: [this.deploymentInformer, this.rsInformer, this.podInformer],
+      pools: [{ queue: this.queue, workers, sync: (key) => this.sync(key) }],
+    });
   }
 
   private enqueue(d: KObject): void {
@@ -129,65 +133,25 @@ export class DeploymentController implements Controller {
 
   // ---- event handlers: they only find the Deployment to enqueue ----
 
-  private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): KObject | undefined {
-    if (ref.kind !== deploymentKind) return undefined;
-    const d = this.deploymentInformer.getByName(namespace, ref.name);
-    return d && d.metadata?.uid === ref.uid ? d : undefined;
-  }
-
-  /** getDeploymentsForReplicaSet: Deployments whose non-empty selector matches an orphan's labels. */
-  private deploymentsForReplicaSet(rs: KObject): KObject[] {
-    const ns = rs.metadata?.namespace;
-    if (!ns) return [];
-    return this.deploymentInformer.byNamespace(ns).filter((d) => {
-      const sel = safeSelector(d.spec?.selector);
-      return sel !== undefined && !sel.empty() && sel.matches(rs.metadata?.labels);
-    });
-  }
-
   private addReplicaSet(rs: KObject): void {
     if (rs.metadata?.deletionTimestamp) return this.deleteReplicaSet(rs);
-    const ref = controllerRefOf(rs);
-    if (ref) {
-      const d = this.resolveControllerRef(rs.metadata?.namespace, ref);
-      if (d) this.enqueue(d);
-      return;
-    }
-    for (const d of this.deploymentsForReplicaSet(rs)) this.enqueue(d);
+    for (const d of ownersToSync(this.deploymentInformer, deploymentKind, rs)) this.enqueue(d);
   }
 
   private updateReplicaSet(old: KObject, cur: KObject): void {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const curRef = controllerRefOf(cur);
-    const oldRef = controllerRefOf(old);
-    const refChanged = !semanticEqual(curRef, oldRef);
-    if (refChanged && oldRef) {
-      const d = this.resolveControllerRef(old.metadata?.namespace, oldRef);
-      if (d) this.enqueue(d);
-    }
-    if (curRef) {
-      const d = this.resolveControllerRef(cur.metadata?.namespace, curRef);
-      if (d) this.enqueue(d);
-      return;
-    }
-    if (refChanged || !semanticEqual(old.metadata?.labels, cur.metadata?.labels)) for (const d of this.deploymentsForReplicaSet(cur)) this.enqueue(d);
+    for (const d of ownersToSync(this.deploymentInformer, deploymentKind, cur, old)) this.enqueue(d);
   }
 
   private deleteReplicaSet(rs: KObject): void {
-    const ref = controllerRefOf(rs);
-    if (!ref) return;
-    const d = this.resolveControllerRef(rs.metadata?.namespace, ref);
+    const d = controllerOf(this.deploymentInformer, deploymentKind, rs);
     if (d) this.enqueue(d);
   }
 
   /** A Recreate Deployment waits for its old pods to be gone: wake it when the last one goes. */
   private deletePod(pod: KObject): void {
-    const rsRef = controllerRefOf(pod);
-    if (!rsRef || rsRef.kind !== 'ReplicaSet') return;
-    const rs = this.rsInformer.getByName(pod.metadata?.namespace, rsRef.name);
-    if (!rs || rs.metadata?.uid !== rsRef.uid) return;
-    const dRef = controllerRefOf(rs);
-    const d = dRef && this.resolveControllerRef(rs.metadata?.namespace, dRef);
+    const rs = controllerOf(this.rsInformer, 'ReplicaSet', pod);
+    const d = rs && controllerOf(this.deploymentInformer, deploymentKind, rs);
     if (!d || d.spec?.strategy?.type !== 'Recreate') return;
     const rsList = this.rsInformer.byNamespace(d.metadata!.namespace!).filter((o) => controllerRefOf(o)?.uid === d.metadata?.uid);
     const podMap = this.podMapFor(d, rsList);
@@ -232,25 +196,22 @@ export class DeploymentController implements Controller {
   /** getReplicaSetsForDeployment: the namespace's ReplicaSets claimed through controller references. */
   private async replicaSetsFor(d: KObject): Promise<KObject[]> {
     const selector = fromLabelSelector(d.spec?.selector);
-    return claimObjects(
-      {
-        client: this.client,
-        resource: Resources.replicasets,
-        controller: d,
-        controllerApiVersion: deploymentApiVersion,
-        controllerKind: deploymentKind,
-        match: (rs) => selector.matches(rs.metadata?.labels),
-        canAdopt: recheckDeletion(this.client, Resources.deployments, d),
-      },
-      this.rsInformer.byNamespace(d.metadata!.namespace!),
-    );
+    return claimObjects(this.rsInformer.byNamespace(d.metadata!.namespace!), {
+      client: this.client,
+      resource: Resources.replicasets,
+      controller: d,
+      controllerResource: Resources.deployments,
+      controllerApiVersion: deploymentApiVersion,
+      controllerKind: deploymentKind,
+      match: (rs) => selector.matches(rs.metadata?.labels),
+    });
   }
 
   /** getPodMapForDeployment: the Deployment's selected pods, grouped by the uid of their owning ReplicaSet. */
   private podMapFor(d: KObject, rsList: KObject[]): Map<string, KObject[]> {
     const map = new Map<string, KObject[]>();
     for (const rs of rsList) map.set(rs.metadata!.uid!, []);
-    const selector = safeSelector(d.spec?.selector);
+    const selector = parseSelector(d.spec?.selector);
     if (!selector) return map;
     for (const pod of this.podInformer.byNamespace(d.metadata!.namespace!)) {
       if (!selector.matches(pod.metadata?.labels)) continue;
@@ -344,7 +305,7 @@ export class DeploymentController implements Controller {
     try {
       createdRS = await this.client.create(Resources.replicasets, d.metadata!.namespace, fresh);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 409 && err.reason === 'AlreadyExists') {
+      if (isAlreadyExists(err)) {
         alreadyExists = true;
         const rs = this.rsInformer.getByName(d.metadata!.namespace, rsName) ?? (await this.client.get(Resources.replicasets, d.metadata!.namespace, rsName));
         const ref = controllerRefOf(rs);
@@ -357,10 +318,10 @@ export class DeploymentController implements Controller {
           await this.writeStatus(d);
           throw new HashCollisionError(rsName);
         }
-      } else if (err instanceof ApiError && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) {
+      } else if (isNamespaceTerminating(err)) {
         throw err;
       } else {
-        const msg = `Failed to create new replica set "${rsName}": ${err instanceof Error ? err.message : String(err)}`;
+        const msg = `Failed to create new replica set "${rsName}": ${errorMessage(err)}`;
         if (hasProgressDeadline(d)) {
           setCondition((d.status ??= {}), newCondition('Progressing', 'False', Reasons.failedRSCreate, msg, this.now()));
           await this.writeStatus(d).catch(() => undefined);
@@ -583,7 +544,7 @@ export class DeploymentController implements Controller {
       try {
         await this.client.delete(Resources.replicasets, rs.metadata!.namespace, rs.metadata!.name!);
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+        if (!isNotFound(err)) throw err;
       }
     }
   }
@@ -734,14 +695,6 @@ function replicaFailures(allRSs: Array<KObject | undefined>, newRS: KObject | un
 
 function sameStatus(a: KObject | undefined, b: KObject): boolean {
   return semanticEqual(compactDeploymentStatus(a ?? {}), compactDeploymentStatus(b));
-}
-
-function safeSelector(sel: KObject | undefined): LabelSelector | undefined {
-  try {
-    return fromLabelSelector(sel as never);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Builds the controller from the shared context, with `deployment-controller` events. */

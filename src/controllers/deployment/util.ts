@@ -5,7 +5,7 @@
  * the status computed from a Deployment's ReplicaSets.
  */
 import type { KObject } from '../../api/types.js';
-import { rfc3339, semanticEqual } from '../replicaset/ownership.js';
+import { rfc3339, semanticEqual } from '../common/index.js';
 
 export const podTemplateHashLabel = 'pod-template-hash';
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
@@ -43,50 +43,6 @@ export interface DeploymentCondition {
 }
 
 // ---- pod-template-hash ----
-
-/** Canonical JSON: sorted keys, null/undefined fields dropped, so equal templates hash alike. */
-function canonicalJson(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-function fnv32a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** rand.SafeEncodeString's alphabet: no vowels, no look-alikes. */
-const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** rand.SafeEncodeString: each byte of s picks a letter of the safe alphabet. */
-export function safeEncodeString(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += safeAlphabet[s.charCodeAt(i) % safeAlphabet.length];
-  return out;
-}
-
-/**
- * controller.ComputeHash: FNV-32a of the template (here its canonical JSON), then the
- * collision count as 4 little-endian bytes when set, written in decimal and safe-encoded.
- */
-export function computeHash(template: KObject, collisionCount?: number): string {
-  let h = fnv32a(Buffer.from(canonicalJson(template), 'utf8'));
-  if (collisionCount !== undefined && collisionCount !== null) {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(collisionCount >>> 0);
-    h = fnv32a(b, h);
-  }
-  return safeEncodeString(String(h));
-}
 
 /** EqualIgnoreHash: templates equal once the pod-template-hash label is removed from both. */
 export function equalIgnoreHash(a: KObject | undefined, b: KObject | undefined): boolean {

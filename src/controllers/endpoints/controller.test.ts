@@ -8,12 +8,12 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
-import { TestEnv } from '../garbagecollector/test-env.js';
+import { ControllerTestEnv } from '../common/test-env.js';
 import { EndpointsController, repackSubsets, truncateSubsets, type EndpointSubset } from './controller.js';
 
 let nextClusterIP = 10;
 /** The unit-test API server allocates no cluster IPs: give each Service one, as the allocator would. */
-async function service(env: TestEnv, name: string, spec: KObject, labels?: Record<string, string>): Promise<KObject> {
+async function service(env: ControllerTestEnv, name: string, spec: KObject, labels?: Record<string, string>): Promise<KObject> {
   const withIP = spec.clusterIP ? spec : { ...spec, clusterIP: `10.43.0.${nextClusterIP++}` };
   return env.client.create(Resources.services, 'default', { metadata: { name, ...(labels ? { labels } : {}) }, spec: withIP });
 }
@@ -21,10 +21,10 @@ async function service(env: TestEnv, name: string, spec: KObject, labels?: Recor
 const ips = (list: KObject[] | undefined) => (list ?? []).map((a) => a.ip);
 
 describe('endpoints controller', () => {
-  let env: TestEnv;
+  let env: ControllerTestEnv;
   let ec: EndpointsController;
   beforeEach(async () => {
-    env = await TestEnv.create();
+    env = await ControllerTestEnv.create();
     ec = new EndpointsController(env.ctx);
     await env.refresh();
   });

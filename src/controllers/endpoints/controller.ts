@@ -5,25 +5,21 @@
  * publishNotReadyAddresses) — per port resolved from targetPort, repacked into kube's
  * canonical subsets. Labels mirror the Service's; at most 1000 addresses are kept.
  */
-import { ApiError } from '../../api/errors.js';
 import type { KObject } from '../../api/types.js';
-import { Resources, runWorkers, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client/index.js';
+import { Resources, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client/index.js';
+import { canonicalJson, errorMessage, isNamespaceTerminating, isNotFound, isPodReady, runController, semanticEqual } from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 import {
+  enqueueServicesOnPodChanges,
   findPort,
   headlessServiceLabel,
   isIPv6,
-  isNamespaceTerminatingError,
-  isPodReady,
   isServiceIPSet,
-  labelsEqual,
   lastChangeTriggerTimeAnnotation,
   managesEndpoints,
-  podEndpointsChanged,
   podIPs,
   rfc3339Nano,
   selectedPods,
-  servicesSelecting,
   shouldPodBeInEndpoints,
   shouldSetHostname,
   TriggerTimeTracker,
@@ -55,17 +51,6 @@ export interface EndpointSubset {
   ports?: EndpointPort[];
 }
 
-function stable(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stable(o[k])}`)
-    .join(',')}}`;
-}
-
 /** LessEndpointAddress: by IP (bytewise), then target uid. */
 function compareAddresses(a: EndpointAddress, b: EndpointAddress): number {
   if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
@@ -75,7 +60,7 @@ function compareAddresses(a: EndpointAddress, b: EndpointAddress): number {
 }
 
 function comparePorts(a: EndpointPort, b: EndpointPort): number {
-  return stable(a) < stable(b) ? -1 : stable(a) > stable(b) ? 1 : 0;
+  return canonicalJson(a) < canonicalJson(b) ? -1 : canonicalJson(a) > canonicalJson(b) ? 1 : 0;
 }
 
 /**
@@ -89,7 +74,7 @@ export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
   const note = (addr: EndpointAddress, port: EndpointPort, ready: boolean) => {
     const akey = `${addr.ip}\u0000${addr.targetRef?.uid ?? ''}`;
     if (!addresses.has(akey)) addresses.set(akey, addr);
-    const pkey = stable(port);
+    const pkey = canonicalJson(port);
     let entry = portAddrReady.get(pkey);
     if (!entry) portAddrReady.set(pkey, (entry = { port, ready: new Map() }));
     const was = entry.ready.get(akey);
@@ -104,7 +89,7 @@ export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
   }
   const byAddressSet = new Map<string, { ready: Map<string, boolean>; ports: EndpointPort[] }>();
   for (const { port, ready } of portAddrReady.values()) {
-    const key = stable([...ready].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const key = canonicalJson([...ready].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     let group = byAddressSet.get(key);
     if (!group) byAddressSet.set(key, (group = { ready, ports: [] }));
     group.ports.push(port);
@@ -120,7 +105,7 @@ export function repackSubsets(subsets: EndpointSubset[]): EndpointSubset[] {
     ss.ports = ports.sort(comparePorts);
     out.push(ss);
   }
-  return out.sort((a, b) => (stable(a) < stable(b) ? -1 : stable(a) > stable(b) ? 1 : 0));
+  return out.sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : canonicalJson(a) > canonicalJson(b) ? 1 : 0));
 }
 
 /** Keeps at most maxEndpointsCapacity addresses, ready ones first, spread over subsets in proportion. */
@@ -208,7 +193,7 @@ function dropEmpty(ss: EndpointSubset): EndpointSubset {
 /** Subsets compared ignoring the pods' resourceVersions in targetRefs. */
 function subsetsEqual(a: EndpointSubset[] | undefined, b: EndpointSubset[] | undefined): boolean {
   const norm = (s: EndpointSubset[] | undefined) =>
-    stable(
+    canonicalJson(
       (s ?? []).map((ss) => {
         const strip = (list?: EndpointAddress[]) => list?.map((x) => ({ ...x, targetRef: x.targetRef ? { ...x.targetRef, resourceVersion: undefined } : undefined }));
         return dropEmpty({ addresses: strip(ss.addresses), notReadyAddresses: strip(ss.notReadyAddresses), ports: ss.ports });
@@ -240,29 +225,17 @@ export class EndpointsController implements Controller {
     this.recorder = ctx.recorder('endpoint-controller');
     const enqueueObj = (o: KObject) => this.queue.add(`${o.metadata?.namespace}/${o.metadata?.name}`);
     this.services.addEventHandlers({ add: enqueueObj, update: (_o, n) => enqueueObj(n), delete: enqueueObj });
-    const enqueueFor = (pod: KObject) => {
-      for (const key of servicesSelecting(pod, this.services)) this.queue.add(key);
-    };
-    this.pods.addEventHandlers({
-      add: enqueueFor,
-      update: (oldPod, pod) => {
-        if (!podEndpointsChanged(oldPod, pod)) return;
-        enqueueFor(pod);
-        enqueueFor(oldPod);
-      },
-      delete: enqueueFor,
-    });
+    enqueueServicesOnPodChanges(this.pods, this.services, this.queue);
     // Endpoints deleted by someone else come back.
     this.endpoints.addEventHandlers({ delete: enqueueObj });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    await Promise.all([this.services.waitForSync(), this.pods.waitForSync(), this.endpoints.waitForSync()]);
-    if (signal.aborted) return;
-    this.checkLeftoverEndpoints();
-    await runWorkers(this.queue, Math.max(1, workers), (key) => this.sync(key), signal, (key, err) =>
-      this.ctx.log({ level: 'warn', component: 'endpoint-controller', msg: 'syncing endpoints failed', service: key, error: String(err) }),
-    );
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.services, this.pods, this.endpoints],
+      pools: [{ queue: this.queue, workers: Math.max(1, workers), sync: (key) => this.sync(key) }],
+      started: () => this.checkLeftoverEndpoints(),
+    });
   }
 
   /** Endpoints whose Service is gone (deleted while we were down) are looked at once at start. */
@@ -283,7 +256,7 @@ export class EndpointsController implements Controller {
       try {
         await this.ctx.client.delete(Resources.endpoints, namespace, name);
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+        if (!isNotFound(err)) throw err;
       }
       return;
     }
@@ -298,7 +271,7 @@ export class EndpointsController implements Controller {
     if (current) {
       const currentLabels = { ...(current.metadata?.labels ?? {}) };
       delete currentLabels[headlessServiceLabel];
-      if (subsetsEqual(current.subsets, subsets) && labelsEqual(currentLabels, serviceLabels) && capacityAnnotationSetCorrectly(current.metadata?.annotations, current.subsets))
+      if (subsetsEqual(current.subsets, subsets) && semanticEqual(currentLabels, serviceLabels) && capacityAnnotationSetCorrectly(current.metadata?.annotations, current.subsets))
         return;
     }
 
@@ -324,14 +297,10 @@ export class EndpointsController implements Controller {
       else await this.ctx.client.create(Resources.endpoints, namespace, next);
     } catch (err) {
       // Creates in a terminating namespace keep failing: drop the key.
-      if (!current && isNamespaceTerminatingError(err)) return;
+      if (!current && isNamespaceTerminating(err)) return;
       if (current) this.recorder.event(next, 'Warning', 'FailedToUpdateEndpoint', `Failed to update endpoint ${namespace}/${name}: ${errorMessage(err)}`);
       else this.recorder.event(next, 'Warning', 'FailedToCreateEndpoint', `Failed to create endpoint for service ${namespace}/${name}: ${errorMessage(err)}`);
       throw err;
     }
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

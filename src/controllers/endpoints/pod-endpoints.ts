@@ -4,24 +4,15 @@
  * of them belong in endpoints, readiness, target-port resolution (numbers, and names
  * looked up in the pod's container ports), hostnames, and the last-change trigger time.
  */
-import type { KObject } from '../../api/types.js';
 import { selectorFromSet } from '../../api/selectors/index.js';
-import type { Informer } from '../../client/index.js';
+import type { KObject } from '../../api/types.js';
+import type { Informer, WorkQueue } from '../../client/index.js';
+import { canonicalJson, isPodReady, isPodTerminal } from '../common/index.js';
 
 /** Annotation with the time of the pod or Service change an endpoints object reflects. */
 export const lastChangeTriggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time';
 /** Label present on the endpoints of a Service without a cluster IP. */
 export const headlessServiceLabel = 'service.kubernetes.io/headless';
-
-/** podutil.IsPodReady: the Ready condition is True. */
-export function isPodReady(pod: KObject): boolean {
-  return ((pod.status?.conditions ?? []) as KObject[]).some((c) => c?.type === 'Ready' && c.status === 'True');
-}
-
-export function isPodTerminal(pod: KObject): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
 
 /** The pod's IPs, status.podIPs first, falling back to status.podIP. */
 export function podIPs(pod: KObject): string[] {
@@ -99,23 +90,19 @@ export function servicesSelecting(pod: KObject, services: Informer): string[] {
   return keys;
 }
 
-function stable(v: unknown): string {
-  return JSON.stringify(v ?? null);
-}
-
 /**
  * Whether a pod update can change any endpoint (kube's podEndpointsChanged plus labels):
  * IPs, readiness, deletion, node, hostname/subdomain, phase, labels and container ports.
  */
 export function podEndpointsChanged(oldPod: KObject, pod: KObject): boolean {
-  if (stable(oldPod.metadata?.labels) !== stable(pod.metadata?.labels)) return true;
+  if (canonicalJson(oldPod.metadata?.labels) !== canonicalJson(pod.metadata?.labels)) return true;
   if (!!oldPod.metadata?.deletionTimestamp !== !!pod.metadata?.deletionTimestamp) return true;
   if (isPodReady(oldPod) !== isPodReady(pod)) return true;
   if (isPodTerminal(oldPod) !== isPodTerminal(pod)) return true;
-  if (stable(podIPs(oldPod)) !== stable(podIPs(pod))) return true;
+  if (canonicalJson(podIPs(oldPod)) !== canonicalJson(podIPs(pod))) return true;
   if (oldPod.spec?.nodeName !== pod.spec?.nodeName) return true;
   if (oldPod.spec?.hostname !== pod.spec?.hostname || oldPod.spec?.subdomain !== pod.spec?.subdomain) return true;
-  const ports = (p: KObject) => stable([...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].map((c: KObject) => c?.ports ?? []));
+  const ports = (p: KObject) => canonicalJson([...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].map((c: KObject) => c?.ports ?? []));
   return ports(oldPod) !== ports(pod);
 }
 
@@ -168,15 +155,22 @@ export class TriggerTimeTracker {
   }
 }
 
-/** Labels equal, a missing map counting as empty (apiequality.Semantic). */
-export function labelsEqual(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const ka = Object.keys(a ?? {});
-  const kb = Object.keys(b ?? {});
-  return ka.length === kb.length && ka.every((k) => (b ?? {})[k] === (a ?? {})[k] && k in (b ?? {}));
-}
-
-/** The namespace is terminating: creates there fail with 403 and cause NamespaceTerminating. */
-export function isNamespaceTerminatingError(err: unknown): boolean {
-  const e = err as { code?: number; details?: { causes?: Array<{ reason?: string }> } } | undefined;
-  return e?.code === 403 && !!e.details?.causes?.some((c) => c?.reason === 'NamespaceTerminating');
+/**
+ * The pod handlers both endpoint controllers register: a pod added or deleted wakes the
+ * Services selecting it; an update does only when it can change an endpoint, waking the
+ * Services of its old and new labels.
+ */
+export function enqueueServicesOnPodChanges(pods: Informer, services: Informer, queue: WorkQueue): void {
+  const enqueueFor = (pod: KObject) => {
+    for (const key of servicesSelecting(pod, services)) queue.add(key);
+  };
+  pods.addEventHandlers({
+    add: enqueueFor,
+    update: (oldPod, pod) => {
+      if (!podEndpointsChanged(oldPod, pod)) return;
+      enqueueFor(pod);
+      enqueueFor(oldPod);
+    },
+    delete: enqueueFor,
+  });
 }

@@ -8,29 +8,29 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
-import { poll, TestEnv } from '../garbagecollector/test-env.js';
+import { ControllerTestEnv, poll } from '../common/test-env.js';
 import { EndpointSliceController } from './controller.js';
 import { reconcileEndpointSlices } from './reconciler.js';
 import { StaleInformerCacheError } from './tracker.js';
 
 let nextClusterIP = 10;
 /** The unit-test API server allocates no cluster IPs: give each Service one, as the allocator would. */
-async function service(env: TestEnv, name: string, spec: KObject, labels?: Record<string, string>): Promise<KObject> {
+async function service(env: ControllerTestEnv, name: string, spec: KObject, labels?: Record<string, string>): Promise<KObject> {
   const withIP = spec.clusterIP ? spec : { ...spec, clusterIP: `10.43.0.${nextClusterIP++}`, ipFamilies: ['IPv4'] };
   return env.client.create(Resources.services, 'default', { metadata: { name, ...(labels ? { labels } : {}) }, spec: withIP });
 }
 
-async function slicesOf(env: TestEnv, svc: string): Promise<KObject[]> {
+async function slicesOf(env: ControllerTestEnv, svc: string): Promise<KObject[]> {
   return env.list(Resources.endpointslices, 'default', `kubernetes.io/service-name=${svc}`);
 }
 
 const addresses = (slices: KObject[]) => slices.flatMap((s) => (s.endpoints ?? []).map((e: KObject) => e.addresses[0])).sort();
 
 describe('endpointslice controller', () => {
-  let env: TestEnv;
+  let env: ControllerTestEnv;
   let sc: EndpointSliceController;
   beforeEach(async () => {
-    env = await TestEnv.create();
+    env = await ControllerTestEnv.create();
     sc = new EndpointSliceController(env.ctx);
     for (const [name, zone] of [['node-a', 'zone-1'], ['node-b', 'zone-2']])
       await env.client.create(Resources.nodes, undefined, { metadata: { name, labels: { 'topology.kubernetes.io/zone': zone } } });
@@ -194,7 +194,7 @@ describe('reconcileEndpointSlices', () => {
 
 describe('endpointslice controller run()', () => {
   test('with live informers, slices follow the pods', async () => {
-    const env = await TestEnv.create();
+    const env = await ControllerTestEnv.create();
     const ac = new AbortController();
     try {
       await env.client.create(Resources.nodes, undefined, { metadata: { name: 'node-a' } });

@@ -5,20 +5,11 @@
  * by the Service (the garbage collector removes them with it), holding one endpoint per
  * selected pod with its ready/serving/terminating conditions.
  */
-import { ApiError } from '../../api/errors.js';
 import type { KObject } from '../../api/types.js';
-import { Resources, runWorkers, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client/index.js';
+import { Resources, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client/index.js';
+import { errorMessage, isNamespaceTerminating, isNotFound, runController } from '../common/index.js';
+import { enqueueServicesOnPodChanges, lastChangeTriggerTimeAnnotation, managesEndpoints, rfc3339Nano, selectedPods, TriggerTimeTracker } from '../endpoints/pod-endpoints.js';
 import type { Controller, ControllerContext } from '../types.js';
-import {
-  isNamespaceTerminatingError,
-  lastChangeTriggerTimeAnnotation,
-  managesEndpoints,
-  podEndpointsChanged,
-  rfc3339Nano,
-  selectedPods,
-  servicesSelecting,
-  TriggerTimeTracker,
-} from '../endpoints/pod-endpoints.js';
 import { controllerName, defaultMaxEndpointsPerSlice, managedByLabel, reconcileEndpointSlices, serviceNameLabel } from './reconciler.js';
 import { EndpointSliceTracker, StaleInformerCacheError } from './tracker.js';
 
@@ -69,18 +60,7 @@ export class EndpointSliceController implements Controller {
     const enqueueService = (svc: KObject) => this.queue.add(`${svc.metadata?.namespace}/${svc.metadata?.name}`);
     this.services.addEventHandlers({ add: enqueueService, update: (_o, n) => enqueueService(n), delete: enqueueService });
 
-    const enqueueFor = (pod: KObject) => {
-      for (const key of servicesSelecting(pod, this.services)) this.queue.add(key);
-    };
-    this.pods.addEventHandlers({
-      add: enqueueFor,
-      update: (oldPod, pod) => {
-        if (!podEndpointsChanged(oldPod, pod)) return;
-        enqueueFor(pod);
-        enqueueFor(oldPod);
-      },
-      delete: enqueueFor,
-    });
+    enqueueServicesOnPodChanges(this.pods, this.services, this.queue);
 
     const enqueueSlice = (slice: KObject) => {
       const key = serviceKeyOf(slice);
@@ -106,12 +86,11 @@ export class EndpointSliceController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    await Promise.all([this.services.waitForSync(), this.pods.waitForSync(), this.nodes.waitForSync(), this.slices.waitForSync()]);
-    if (signal.aborted) return;
-    await runWorkers(this.queue, Math.max(1, workers), (key) => this.sync(key), signal, (key, err) =>
-      this.ctx.log({ level: 'warn', component: 'endpointslice-controller', msg: 'syncing endpoint slices failed', service: key, error: String(err) }),
-    );
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.services, this.pods, this.nodes, this.slices],
+      pools: [{ queue: this.queue, workers: Math.max(1, workers), sync: (key) => this.sync(key) }],
+    });
   }
 
   /** The whole decision for one Service key (namespace/name). */
@@ -142,7 +121,7 @@ export class EndpointSliceController implements Controller {
     try {
       await this.apply(svc, plan.create, plan.update, plan.delete, triggerTime);
     } catch (err) {
-      this.recorder.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${errorMessage(err)}`);
       throw err;
     }
     if (plan.errors.length) throw new Error(plan.errors.join('; '));
@@ -158,8 +137,8 @@ export class EndpointSliceController implements Controller {
         try {
           this.tracker.update(await client.create(Resources.endpointslices, namespace, slice));
         } catch (err) {
-          if (isNamespaceTerminatingError(err)) return;
-          throw new Error(`failed to create EndpointSlice for Service ${namespace}/${svc.metadata?.name}: ${err instanceof Error ? err.message : String(err)}`);
+          if (isNamespaceTerminating(err)) return;
+          throw new Error(`failed to create EndpointSlice for Service ${namespace}/${svc.metadata?.name}: ${errorMessage(err)}`);
         }
       }
     }
@@ -168,7 +147,7 @@ export class EndpointSliceController implements Controller {
       try {
         this.tracker.update(await client.update(Resources.endpointslices, namespace, slice));
       } catch (err) {
-        throw new Error(`failed to update ${slice.metadata?.name} EndpointSlice for Service ${namespace}/${svc.metadata?.name}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`failed to update ${slice.metadata?.name} EndpointSlice for Service ${namespace}/${svc.metadata?.name}: ${errorMessage(err)}`);
       }
     }
     for (const slice of del) {
@@ -176,8 +155,8 @@ export class EndpointSliceController implements Controller {
         await client.delete(Resources.endpointslices, namespace, slice.metadata!.name!);
         this.tracker.expectDeletion(slice);
       } catch (err) {
-        if (err instanceof ApiError && err.code === 404) continue;
-        throw new Error(`failed to delete ${slice.metadata?.name} EndpointSlice for Service ${namespace}/${svc.metadata?.name}: ${err instanceof Error ? err.message : String(err)}`);
+        if (isNotFound(err)) continue;
+        throw new Error(`failed to delete ${slice.metadata?.name} EndpointSlice for Service ${namespace}/${svc.metadata?.name}: ${errorMessage(err)}`);
       }
     }
   }

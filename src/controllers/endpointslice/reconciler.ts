@@ -7,7 +7,8 @@
  * one placeholder slice.
  */
 import type { KObject, OwnerReference } from '../../api/types.js';
-import { findPort, headlessServiceLabel, isIPv6, isPodReady, isServiceIPSet, podIPs, shouldPodBeInEndpoints, shouldSetHostname } from '../endpoints/pod-endpoints.js';
+import { canonicalJson, isPodReady, newControllerRef } from '../common/index.js';
+import { findPort, headlessServiceLabel, isIPv6, isServiceIPSet, podIPs, shouldPodBeInEndpoints, shouldSetHostname } from '../endpoints/pod-endpoints.js';
 
 /** discovery.k8s.io/v1 labels. */
 export const serviceNameLabel = 'kubernetes.io/service-name';
@@ -53,17 +54,6 @@ export interface ReconcileInput {
   maxEndpointsPerSlice: number;
 }
 
-function stable(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stable(o[k])}`)
-    .join(',')}}`;
-}
-
 /** The address types a Service's slices carry (getAddressTypesForService). */
 export function addressTypesForService(svc: KObject): AddressType[] {
   const families: string[] = svc.spec?.ipFamilies ?? [];
@@ -90,7 +80,7 @@ export function endpointPorts(svc: KObject, pod: KObject): SliceEndpointPort[] {
 
 /** NewPortMapKey: the port set, order-independent. */
 export function portMapKey(ports: readonly KObject[] | undefined): string {
-  return stable([...(ports ?? [])].map((p) => stable(p)).sort());
+  return canonicalJson([...(ports ?? [])].map((p) => canonicalJson(p)).sort());
 }
 
 /** podToEndpoint: ready only when serving and not terminating, unless not-ready addresses are published. */
@@ -112,7 +102,7 @@ export function podToEndpoint(pod: KObject, node: KObject | undefined, svc: KObj
 
 /** The identity of an endpoint across syncs (hashEndpoint): addresses, hostname and target pod. */
 export function endpointKey(ep: KObject): string {
-  return stable({
+  return canonicalJson({
     addresses: [...(ep.addresses ?? [])].sort(),
     hostname: ep.hostname ?? '',
     namespace: ep.targetRef?.namespace ?? '',
@@ -130,7 +120,7 @@ export function sliceLabels(slice: KObject | undefined, svc: KObject): { labels:
   for (const [k, v] of Object.entries(slice?.metadata?.labels ?? {})) if (!isReservedLabel(k)) sliceOwn[k] = v as string;
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(svc.metadata?.labels ?? {})) if (!isReservedLabel(k)) labels[k] = v as string;
-  const changed = stable(sliceOwn) !== stable(labels);
+  const changed = canonicalJson(sliceOwn) !== canonicalJson(labels);
   if (!isServiceIPSet(svc)) labels[headlessServiceLabel] = '';
   labels[serviceNameLabel] = svc.metadata!.name!;
   labels[managedByLabel] = controllerName;
@@ -138,7 +128,7 @@ export function sliceLabels(slice: KObject | undefined, svc: KObject): { labels:
 }
 
 export function serviceOwnerReference(svc: KObject): OwnerReference {
-  return { apiVersion: 'v1', kind: 'Service', name: svc.metadata!.name!, uid: svc.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+  return newControllerRef(svc, 'v1', 'Service');
 }
 
 function ownedBy(slice: KObject, svc: KObject): boolean {
@@ -170,8 +160,8 @@ export function newEndpointSlice(svc: KObject, ports: SliceEndpointPort[], addre
 function isPlaceholderFor(slice: KObject, placeholder: KObject): boolean {
   return (
     slice.metadata?.namespace === placeholder.metadata?.namespace &&
-    stable(slice.metadata?.labels ?? {}) === stable(placeholder.metadata?.labels ?? {}) &&
-    stable(slice.metadata?.ownerReferences ?? []) === stable(placeholder.metadata?.ownerReferences ?? []) &&
+    canonicalJson(slice.metadata?.labels ?? {}) === canonicalJson(placeholder.metadata?.labels ?? {}) &&
+    canonicalJson(slice.metadata?.ownerReferences ?? []) === canonicalJson(placeholder.metadata?.ownerReferences ?? []) &&
     slice.addressType === placeholder.addressType &&
     (slice.endpoints ?? []).length === 0 &&
     (slice.ports ?? []).length === 0
@@ -288,7 +278,7 @@ function reconcileByPortMapping(
       const want = remaining.get(key);
       if (!want) continue;
       kept.push(want);
-      if (stable(want) !== stable(ep)) endpointChanged = true;
+      if (canonicalJson(want) !== canonicalJson(ep)) endpointChanged = true;
       remaining.delete(key);
     }
     const { labels, changed: labelsChanged } = sliceLabels(slice, svc);

@@ -9,12 +9,12 @@ import type { KObject, OwnerReference } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
 import { GarbageCollector } from './controller.js';
 import { knownResources } from './resources.js';
-import { ownerRef, poll, TestEnv } from './test-env.js';
+import { ControllerTestEnv, ownerRef, poll } from '../common/test-env.js';
 
 const labels = { app: 'web' };
 const template = { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] } };
 
-async function deployment(env: TestEnv, name = 'web'): Promise<KObject> {
+async function deployment(env: ControllerTestEnv, name = 'web'): Promise<KObject> {
   return env.client.create(Resources.deployments, 'default', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -23,7 +23,7 @@ async function deployment(env: TestEnv, name = 'web'): Promise<KObject> {
   });
 }
 
-async function replicaSet(env: TestEnv, name: string, owner?: KObject): Promise<KObject> {
+async function replicaSet(env: ControllerTestEnv, name: string, owner?: KObject): Promise<KObject> {
   return env.client.create(Resources.replicasets, 'default', {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
@@ -32,7 +32,7 @@ async function replicaSet(env: TestEnv, name: string, owner?: KObject): Promise<
   });
 }
 
-async function pod(env: TestEnv, name: string, owners: OwnerReference[], opts: { nodeName?: string } = {}): Promise<KObject> {
+async function pod(env: ControllerTestEnv, name: string, owners: OwnerReference[], opts: { nodeName?: string } = {}): Promise<KObject> {
   return env.client.create(Resources.pods, 'default', {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -42,7 +42,7 @@ async function pod(env: TestEnv, name: string, owners: OwnerReference[], opts: {
 }
 
 /** Refreshes caches and works both queues until nothing is left to do. */
-async function settle(env: TestEnv, gc: GarbageCollector): Promise<void> {
+async function settle(env: ControllerTestEnv, gc: GarbageCollector): Promise<void> {
   for (let round = 0; round < 50; round++) {
     await env.refresh();
     if (gc.deleteQueue.len() === 0 && gc.orphanQueue.len() === 0) return;
@@ -63,10 +63,10 @@ async function settle(env: TestEnv, gc: GarbageCollector): Promise<void> {
 const names = (objs: KObject[]) => objs.map((o) => o.metadata!.name);
 
 describe('garbage collector', () => {
-  let env: TestEnv;
+  let env: ControllerTestEnv;
   let gc: GarbageCollector;
   beforeEach(async () => {
-    env = await TestEnv.create();
+    env = await ControllerTestEnv.create();
     gc = new GarbageCollector(env.ctx, { resources: knownResources.filter((r) => r.gvr.resource !== 'controllerrevisions') });
     await env.refresh();
   });
@@ -181,7 +181,7 @@ describe('garbage collector', () => {
 
 describe('garbage collector run()', () => {
   test('with live informers, deleting a ReplicaSet removes its pods', async () => {
-    const env = await TestEnv.create();
+    const env = await ControllerTestEnv.create();
     const ac = new AbortController();
     try {
       const gc = new GarbageCollector(env.ctx);

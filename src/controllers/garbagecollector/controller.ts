@@ -7,9 +7,9 @@
  * owner deleted with the `orphan` finalizer first has its ownerReferences stripped from
  * its dependents. Owner absence is always confirmed with a live GET (absent, or another uid).
  */
-import { ApiError } from '../../api/errors.js';
 import type { KObject, OwnerReference } from '../../api/types.js';
-import { runWorkers, WorkQueue, type Client, type Informer } from '../../client/index.js';
+import { WorkQueue, type Client, type Informer } from '../../client/index.js';
+import { isConflict, isNotFound, runController } from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { knownResources, resourceForKind, servedResources, type KnownResource } from './resources.js';
 
@@ -52,14 +52,6 @@ export function isDeletingDependents(obj: KObject): boolean {
 
 function isOrphaning(obj: KObject): boolean {
   return !!obj.metadata?.deletionTimestamp && hasFinalizer(obj, orphanFinalizer);
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 404;
-}
-
-function isConflict(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 409;
 }
 
 export class GarbageCollector implements Controller {
@@ -168,14 +160,13 @@ export class GarbageCollector implements Controller {
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     if (!this.opts.resources) this.watch(await servedResources(this.client, knownResources));
-    await Promise.all(this.watched.map((w) => w.informer.waitForSync()));
-    if (signal.aborted) return;
-    const onError = (queue: string) => (key: string, err: unknown) =>
-      this.ctx.log({ level: 'warn', component: 'garbage-collector-controller', msg: `${queue} failed`, uid: key, error: String(err) });
-    await Promise.all([
-      runWorkers(this.deleteQueue, Math.max(1, workers), (uid) => this.attemptToDelete(uid), signal, onError('attemptToDelete')),
-      runWorkers(this.orphanQueue, Math.max(1, Math.ceil(workers / 2)), (uid) => this.attemptToOrphan(uid), signal, onError('attemptToOrphan')),
-    ]);
+    return runController(this.name, this.ctx.log, signal, {
+      informers: this.watched.map((w) => w.informer),
+      pools: [
+        { queue: this.deleteQueue, workers: Math.max(1, workers), sync: (uid) => this.attemptToDelete(uid) },
+        { queue: this.orphanQueue, workers: Math.max(1, Math.ceil(workers / 2)), sync: (uid) => this.attemptToOrphan(uid) },
+      ],
+    });
   }
 
   // ---- attemptToDelete ----
@@ -299,17 +290,20 @@ export class GarbageCollector implements Controller {
     }
   }
 
-  /** Read-modify-write of ownerReferences with the resourceVersion as precondition, retried on conflict. */
-  private async removeOwnerReferences(resource: KnownResource, obj: KObject, uids: Set<string>): Promise<void> {
+  /**
+   * Read-modify-write of metadata: a merge patch computed from the current object, with its
+   * resourceVersion as precondition, computed again from a fresh read on conflict; `change`
+   * returns undefined once there is nothing left to change.
+   */
+  private async patchMetadata(resource: KnownResource, obj: KObject, change: (current: KObject) => KObject | undefined): Promise<void> {
     let current: KObject | undefined = obj;
     for (let attempt = 0; ; attempt++) {
       if (!current) return;
-      const refs = ownerRefs(current);
-      const kept = refs.filter((ref) => !uids.has(ref.uid));
-      if (kept.length === refs.length) return;
+      const metadata = change(current);
+      if (!metadata) return;
       try {
         await this.client.patch(resource.gvr, current.metadata?.namespace, current.metadata!.name!, 'merge', {
-          metadata: { resourceVersion: current.metadata?.resourceVersion, ownerReferences: kept.length ? kept : null },
+          metadata: { resourceVersion: current.metadata?.resourceVersion, ...metadata },
         });
         return;
       } catch (err) {
@@ -321,23 +315,21 @@ export class GarbageCollector implements Controller {
     }
   }
 
+  /** Drops the references to the given owner uids. */
+  private removeOwnerReferences(resource: KnownResource, obj: KObject, uids: Set<string>): Promise<void> {
+    return this.patchMetadata(resource, obj, (current) => {
+      const refs = ownerRefs(current);
+      const kept = refs.filter((ref) => !uids.has(ref.uid));
+      return kept.length === refs.length ? undefined : { ownerReferences: kept.length ? kept : null };
+    });
+  }
+
   /** Removing the last finalizer of an object with a deletionTimestamp completes its deletion. */
-  private async removeFinalizer(resource: KnownResource, obj: KObject, finalizer: string): Promise<void> {
-    let current: KObject | undefined = obj;
-    for (let attempt = 0; ; attempt++) {
-      if (!current || !hasFinalizer(current, finalizer)) return;
+  private removeFinalizer(resource: KnownResource, obj: KObject, finalizer: string): Promise<void> {
+    return this.patchMetadata(resource, obj, (current) => {
+      if (!hasFinalizer(current, finalizer)) return undefined;
       const kept = (current.metadata?.finalizers ?? []).filter((f) => f !== finalizer);
-      try {
-        await this.client.patch(resource.gvr, current.metadata?.namespace, current.metadata!.name!, 'merge', {
-          metadata: { resourceVersion: current.metadata?.resourceVersion, finalizers: kept.length ? kept : null },
-        });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= maxConflictRetries) throw err;
-      }
-      const fresh = await this.getLive(resource, obj.metadata?.namespace, obj.metadata!.name!);
-      current = fresh?.metadata?.uid === obj.metadata?.uid ? fresh : undefined;
-    }
+      return { finalizers: kept.length ? kept : null };
+    });
   }
 }

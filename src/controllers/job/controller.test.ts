@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
 import { JobController, jobTrackingFinalizer } from './controller.js';
-import { ControllerTestEnv, testContainers } from './test-env.js';
+import { ControllerTestEnv, testContainers } from '../common/test-env.js';
 
 function job(name: string, spec: KObject = {}): KObject {
   return {

@@ -5,11 +5,35 @@
  * failed pods after an exponential backoff, and ends the Job with SuccessCriteriaMet/Complete
  * or FailureTarget/Failed (BackoffLimitExceeded, DeadlineExceeded); honours suspend.
  */
-import type { KObject } from '../../api/types.js';
-import { labelSelectorMatches } from '../../api/selectors/index.js';
-import { Resources, runWorkers, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
+import { fromLabelSelector } from '../../api/selectors/index.js';
+import type { KObject, OwnerReference } from '../../api/types.js';
+import { Resources, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
+import {
+  claimCandidates,
+  claimObjects,
+  compareActivePods,
+  controlledBy,
+  ControllerExpectations,
+  controllerRefOf,
+  DelayedRequeue,
+  errorMessage,
+  indexByControllerUid,
+  isNotFound,
+  isPodActive,
+  isPodReady,
+  isPodTerminating,
+  newControllerRef,
+  ownersSelecting,
+  parseTime,
+  podFromTemplate,
+  resolveControllerRef,
+  rfc3339,
+  runController,
+  semanticEqual,
+  slowStartBatch,
+  slowStartInitialBatchSize,
+} from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
-import { DelayedRequeue } from './delayed-requeue.js';
 import {
   addCompletionIndexEnv,
   completionIndexAnnotation,
@@ -19,22 +43,6 @@ import {
   formatIndexes,
   parseIndexes,
 } from './indexed.js';
-import {
-  claimObjects,
-  compareActivePodsForRemoval,
-  controllerRefOf,
-  controllerUidIndex,
-  Expectations,
-  isNotFound,
-  isPodActive,
-  isPodReady,
-  isPodTerminating,
-  newControllerRef,
-  parseTime,
-  podFromTemplate,
-  rfc3339,
-  slowStartBatch,
-} from './workload-util.js';
 
 export const jobTrackingFinalizer = 'batch.kubernetes.io/job-tracking';
 export const jobControllerName = 'kubernetes.io/job-controller';
@@ -186,7 +194,7 @@ export class JobController implements Controller {
   private readonly jobs: Informer;
   private readonly pods: Informer;
   private readonly recorder: EventRecorder;
-  private readonly expectations: Expectations;
+  private readonly expectations: ControllerExpectations;
   /** Pod uids whose finalizer removal this controller issued but has not yet seen, per Job. */
   private readonly finalizerExpectations = new Map<string, Set<string>>();
   private readonly backoffs = new Map<string, BackoffRecord>();
@@ -195,10 +203,10 @@ export class JobController implements Controller {
 
   constructor(private readonly ctx: ControllerContext) {
     this.recorder = ctx.recorder('job-controller');
-    this.expectations = new Expectations(() => ctx.now().getTime());
+    this.expectations = new ControllerExpectations(() => ctx.now().getTime());
     this.jobs = ctx.informers.for(Resources.jobs);
     this.pods = ctx.informers.for(Resources.pods);
-    this.pods.addIndex('controllerUid', controllerUidIndex);
+    indexByControllerUid(this.pods);
     this.jobs.addEventHandlers({
       add: (j) => this.queue.add(keyOf(j)),
       update: (_old, cur) => {
@@ -218,28 +226,23 @@ export class JobController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    try {
-      await Promise.all([this.jobs.waitForSync(), this.pods.waitForSync()]);
-      if (signal.aborted) return;
-      const onError = (key: string, err: unknown) => this.ctx.log({ level: 'warn', msg: 'sync failed', controller: this.name, key, error: String(err) });
-      await Promise.all([
-        runWorkers(this.queue, workers, (k) => this.sync(k), signal, onError),
-        runWorkers(this.orphanQueue, 1, (k) => this.syncOrphanPod(k), signal, onError),
-      ]);
-    } finally {
-      this.requeue.stop();
-    }
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.jobs, this.pods],
+      pools: [
+        { queue: this.queue, workers, sync: (k) => this.sync(k) },
+        { queue: this.orphanQueue, workers: 1, sync: (k) => this.syncOrphanPod(k) },
+      ],
+      stopped: () => this.requeue.stop(),
+    });
   }
 
-  private resolveJob(namespace: string | undefined, ref: { kind: string; name: string; uid: string } | undefined): KObject | undefined {
-    if (!ref || ref.kind !== 'Job') return undefined;
-    const job = this.jobs.getByName(namespace, ref.name);
-    return job?.metadata?.uid === ref.uid ? job : undefined;
+  private resolveJob(namespace: string | undefined, ref: OwnerReference | undefined): KObject | undefined {
+    return resolveControllerRef(this.jobs, 'Job', namespace, ref);
   }
 
   private cleanupPodFinalizers(job: KObject): void {
-    for (const pod of this.pods.byIndex('controllerUid', job.metadata?.uid ?? '')) if (hasTrackingFinalizer(pod)) this.orphanQueue.add(keyOf(pod));
+    for (const pod of controlledBy(this.pods, job)) if (hasTrackingFinalizer(pod)) this.orphanQueue.add(keyOf(pod));
   }
 
   /** Pod events: expectations, finalizer observations, and which Job (or orphan cleanup) to wake. */
@@ -255,11 +258,7 @@ export class JobController implements Controller {
     if (!ref) {
       if (hasTrackingFinalizer(pod)) this.orphanQueue.add(keyOf(pod));
       // An orphan may be adopted by a Job whose selector matches it.
-      if (!deleting && (!old || JSON.stringify(old.metadata?.labels) !== JSON.stringify(pod.metadata?.labels))) {
-        for (const job of this.jobs.byNamespace(pod.metadata?.namespace ?? '')) {
-          if (labelSelectorMatches(job.spec?.selector, pod.metadata?.labels)) this.queue.add(keyOf(job));
-        }
-      }
+      if (!deleting && (!old || !semanticEqual(old.metadata?.labels, pod.metadata?.labels))) for (const job of ownersSelecting(this.jobs, pod)) this.queue.add(keyOf(job));
       return;
     }
     const job = this.resolveJob(pod.metadata?.namespace, ref);
@@ -439,19 +438,18 @@ export class JobController implements Controller {
 
   /** getPodsForJob: owned pods plus adopted orphans (adoption adds the tracking finalizer). */
   private async podsForJob(job: KObject): Promise<KObject[]> {
-    const ns = job.metadata?.namespace ?? '';
-    const uid = job.metadata?.uid ?? '';
-    const candidates = [...this.pods.byIndex('controllerUid', uid), ...this.pods.byNamespace(ns).filter((p) => !controllerRefOf(p))];
-    const claimed = await claimObjects(candidates, {
+    const selector = fromLabelSelector(job.spec?.selector);
+    const candidates = claimCandidates(this.pods, job);
+    return claimObjects(candidates, {
       client: this.ctx.client,
       resource: Resources.pods,
-      owner: job,
-      ownerApiVersion: 'batch/v1',
-      ownerKind: 'Job',
-      selector: job.spec?.selector,
+      controller: job,
+      controllerResource: Resources.jobs,
+      controllerApiVersion: 'batch/v1',
+      controllerKind: 'Job',
+      match: (p) => selector.matches(p.metadata?.labels),
       adoptFinalizers: [jobTrackingFinalizer],
     });
-    return claimed;
   }
 
   /** Finished pods not yet accounted for: they still carry the finalizer and are not in uncountedTerminatedPods. */
@@ -531,7 +529,7 @@ export class JobController implements Controller {
       await this.ctx.client.delete(Resources.pods, pod.metadata?.namespace, pod.metadata!.name!);
       this.recorder.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
     } catch (err) {
-      if (!isNotFound(err)) this.recorder.event(job, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
+      if (!isNotFound(err)) this.recorder.event(job, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -613,9 +611,8 @@ export class JobController implements Controller {
     template.metadata.finalizers = [...new Set([...(template.metadata.finalizers ?? []), jobTrackingFinalizer])];
     const ref = newControllerRef(job, 'batch/v1', 'Job');
     const name = job.metadata!.name!;
-    const { successes, error } = await slowStartBatch(diff, 1, async (i) => {
-      const pod = podFromTemplate(template, ref);
-      pod.metadata!.generateName = `${name}-`;
+    const { successes, error } = await slowStartBatch(diff, slowStartInitialBatchSize, async (i) => {
+      const pod = podFromTemplate(template, job, ref);
       if (isIndexed(job)) {
         const ix = indexes[i];
         pod.metadata!.annotations = { ...(pod.metadata!.annotations ?? {}), [completionIndexAnnotation]: String(ix) };
@@ -627,7 +624,7 @@ export class JobController implements Controller {
         const created = await this.ctx.client.create(Resources.pods, job.metadata?.namespace, pod);
         this.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
       } catch (err) {
-        this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+        this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
         throw err;
       }
     });
@@ -642,7 +639,7 @@ export class JobController implements Controller {
     let rm: KObject[] = [];
     let left = pods;
     if (isIndexed(job)) ({ rm, left } = duplicateIndexPodsForRemoval(pods, job.spec?.completions ?? 0));
-    if (rm.length < rmAtLeast) rm = [...rm, ...[...left].sort(compareActivePodsForRemoval).slice(0, rmAtLeast - rm.length)];
+    if (rm.length < rmAtLeast) rm = [...rm, ...[...left].sort(compareActivePods).slice(0, rmAtLeast - rm.length)];
     return rm;
   }
 

@@ -1,7 +1,6 @@
 /**
  * @module The job controller folder's public surface: the job-controller and the tiny
- * ttl-after-finished-controller that deletes finished Jobs, plus the workload helpers the
- * cronjob, statefulset and daemonset controllers share.
+ * ttl-after-finished-controller that deletes finished Jobs.
  */
 import type { ControllerFactory } from '../types.js';
 import { JobController } from './controller.js';

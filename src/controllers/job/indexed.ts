@@ -4,7 +4,7 @@
  * ordered intervals ("0-2,4"), the lowest pending indexes and duplicate-index removal.
  */
 import type { KObject } from '../../api/types.js';
-import { compareActivePodsForRemoval } from './workload-util.js';
+import { compareActivePods } from '../common/index.js';
 
 export const completionIndexAnnotation = 'batch.kubernetes.io/job-completion-index';
 export const completionIndexEnvName = 'JOB_COMPLETION_INDEX';
@@ -78,7 +78,7 @@ export function duplicateIndexPodsForRemoval(pods: KObject[], completions: numbe
     else byIndex.set(ix, [...(byIndex.get(ix) ?? []), p]);
   }
   for (const group of byIndex.values()) {
-    group.sort(compareActivePodsForRemoval);
+    group.sort(compareActivePods);
     rm.push(...group.slice(0, -1));
     left.push(group[group.length - 1]);
   }

@@ -4,11 +4,10 @@
  * Complete or Failed condition, re-reading the Job from the API before deleting.
  */
 import type { KObject } from '../../api/types.js';
-import { Resources, runWorkers, WorkQueue, keyOf, splitKey, type Informer } from '../../client/index.js';
+import { Resources, WorkQueue, keyOf, splitKey, type Informer } from '../../client/index.js';
+import { DelayedRequeue, isNotFound, runController } from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
-import { DelayedRequeue } from './delayed-requeue.js';
 import { isJobFinished, jobFinishTime } from './controller.js';
-import { isNotFound } from './workload-util.js';
 
 /** needsCleanup: a TTL is set and the Job has finished. */
 export function needsTtlCleanup(job: KObject): boolean {
@@ -36,16 +35,12 @@ export class TtlAfterFinishedController implements Controller {
     this.jobs.addEventHandlers({ add: enqueue, update: (_o, n) => enqueue(n) });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    try {
-      await this.jobs.waitForSync();
-      if (signal.aborted) return;
-      await runWorkers(this.queue, workers, (k) => this.sync(k), signal, (key, err) =>
-        this.ctx.log({ level: 'warn', msg: 'sync failed', controller: this.name, key, error: String(err) }),
-      );
-    } finally {
-      this.requeue.stop();
-    }
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.jobs],
+      pools: [{ queue: this.queue, workers, sync: (k) => this.sync(k) }],
+      stopped: () => this.requeue.stop(),
+    });
   }
 
   async sync(key: string): Promise<void> {

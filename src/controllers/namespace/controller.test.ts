@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
 import { knownResources } from '../garbagecollector/resources.js';
-import { poll, TestEnv } from '../garbagecollector/test-env.js';
+import { ControllerTestEnv, poll } from '../common/test-env.js';
 import { NamespaceController } from './controller.js';
 import { finalizeNamespace, ResourcesRemainingError } from './deleter.js';
 
 const hold = 'example.com/hold';
 const served = knownResources.filter((r) => r.namespaced && r.gvr.resource !== 'controllerrevisions');
 
-async function namespaceWithContent(env: TestEnv, name: string, opts: { boundPod?: boolean } = {}): Promise<void> {
+async function namespaceWithContent(env: ControllerTestEnv, name: string, opts: { boundPod?: boolean } = {}): Promise<void> {
   await env.client.create(Resources.namespaces, undefined, { metadata: { name, finalizers: [hold] } });
   await env.client.create(Resources.configmaps, name, { metadata: { name: 'settings' }, data: { a: '1' } });
   await env.client.create(Resources.secrets, name, { metadata: { name: 'token' }, stringData: { t: 'x' } });
@@ -35,7 +35,7 @@ async function namespaceWithContent(env: TestEnv, name: string, opts: { boundPod
   });
 }
 
-async function content(env: TestEnv, namespace: string): Promise<string[]> {
+async function content(env: ControllerTestEnv, namespace: string): Promise<string[]> {
   const out: string[] = [];
   for (const r of served) {
     // Resources skiff does not serve (yet) answer 404.
@@ -50,10 +50,10 @@ function condition(ns: KObject | undefined, type: string): KObject | undefined {
 }
 
 describe('namespace controller', () => {
-  let env: TestEnv;
+  let env: ControllerTestEnv;
   let nc: NamespaceController;
   beforeEach(async () => {
-    env = await TestEnv.create();
+    env = await ControllerTestEnv.create();
     nc = new NamespaceController(env.ctx, { resources: served });
     await env.refresh();
   });
@@ -163,7 +163,7 @@ describe('namespace controller', () => {
 
 describe('namespace controller run()', () => {
   test('with live informers, deleting a namespace empties and releases it', async () => {
-    const env = await TestEnv.create();
+    const env = await ControllerTestEnv.create();
     const ac = new AbortController();
     try {
       const nc = new NamespaceController(env.ctx);

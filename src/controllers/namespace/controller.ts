@@ -5,8 +5,9 @@
  * key comes back after about half the estimate (kube's estimate/2 + 1 s); pod deletions
  * in a terminating namespace bring it back sooner.
  */
-import { Resources, runWorkers, WorkQueue, type Informer } from '../../client/index.js';
 import type { KObject } from '../../api/types.js';
+import { Resources, WorkQueue, type Informer } from '../../client/index.js';
+import { runController } from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { knownResources, servedResources, type KnownResource } from '../garbagecollector/resources.js';
 import { NamespacedResourcesDeleter, ResourcesRemainingError } from './deleter.js';
@@ -53,11 +54,10 @@ export class NamespaceController implements Controller {
 
   async run(signal: AbortSignal, workers: number): Promise<void> {
     if (!this.opts.resources) this.resources = (await servedResources(this.ctx.client, knownResources)).filter((r) => r.namespaced);
-    await Promise.all([this.namespaces.waitForSync(), this.pods.waitForSync()]);
-    if (signal.aborted) return;
-    await runWorkers(this.queue, Math.max(1, workers), (key) => this.syncWithRequeue(key), signal, (key, err) =>
-      this.ctx.log({ level: 'warn', component: 'namespace-controller', msg: 'namespace sync failed', namespace: key, error: String(err) }),
-    );
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.namespaces, this.pods],
+      pools: [{ queue: this.queue, workers: Math.max(1, workers), sync: (key) => this.syncWithRequeue(key) }],
+    });
   }
 
   /** Content still going away is not a failure: wait about half the estimate, without backoff. */

@@ -7,6 +7,7 @@
 import { ApiError } from '../../api/errors.js';
 import type { KObject } from '../../api/types.js';
 import { Resources, type Client } from '../../client/index.js';
+import { errorMessage, isConflict, isNotFound, rfc3339 } from '../common/index.js';
 import type { KnownResource } from '../garbagecollector/resources.js';
 
 /** The spec.finalizers token this controller owns. */
@@ -56,10 +57,6 @@ interface NamespaceCondition {
   lastTransitionTime: string;
   reason: string;
   message: string;
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** "/v1, Resource=pods" — how kube prints a GroupVersionResource in its errors. */
@@ -153,7 +150,7 @@ export async function finalizeNamespace(client: Client, ns: KObject): Promise<KO
     return await client.update(Resources.namespaces, undefined, next, { subresource: 'finalize' });
   } catch (err) {
     // Finished by someone else already.
-    if (err instanceof ApiError && err.code === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -194,7 +191,7 @@ export class NamespacedResourcesDeleter {
     try {
       return await this.opts.client.get(Resources.namespaces, undefined, name);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -213,8 +210,8 @@ export class NamespacedResourcesDeleter {
       try {
         return await fn(cur);
       } catch (err) {
-        if (err instanceof ApiError && err.code === 404) return undefined;
-        if (!(err instanceof ApiError && err.code === 409)) throw err;
+        if (isNotFound(err)) return undefined;
+        if (!isConflict(err)) throw err;
       }
       const latest = await this.getNamespace(cur.metadata!.name!);
       if (!latest) return undefined;
@@ -239,7 +236,7 @@ export class NamespacedResourcesDeleter {
           for (const [f, n] of r.finalizers) totals.finalizers.set(f, (totals.finalizers.get(f) ?? 0) + n);
         }
       } catch (err) {
-        totals.errors.push(err instanceof Error ? err.message : String(err));
+        totals.errors.push(errorMessage(err));
         if (err instanceof UnexpectedRemainingError) totals.remainingByResource.set(resource, err.remaining);
       }
     }
@@ -307,7 +304,7 @@ export class NamespacedResourcesDeleter {
         await client.update(Resources.namespaces, undefined, next, { subresource: 'status' });
         return;
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 409)) {
+        if (!isConflict(err)) {
           // Conditions are informational: kube logs and carries on.
           this.opts.log?.({ level: 'warn', msg: 'could not update namespace conditions', namespace: ns.metadata?.name, error: String(err) });
           return;

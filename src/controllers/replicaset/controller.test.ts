@@ -10,14 +10,14 @@ import type { KObject } from '../../api/types.js';
 import { Resources, type Client } from '../../client/index.js';
 import { ReplicaSetController, newReplicaSetController } from './controller.js';
 import { controllerFactory } from './index.js';
-import { replicaSet, WorkloadEnv } from './test-env.js';
+import { ControllerTestEnv, replicaSet } from '../common/test-env.js';
 
 describe('ReplicaSet controller', () => {
-  let env: WorkloadEnv;
+  let env: ControllerTestEnv;
   let rsc: ReplicaSetController;
 
   beforeEach(async () => {
-    env = await WorkloadEnv.create();
+    env = await ControllerTestEnv.create();
     rsc = newReplicaSetController(env.ctx);
   });
   afterEach(async () => {
@@ -46,7 +46,7 @@ describe('ReplicaSet controller', () => {
       ]);
       assert.equal(pod.spec.containers[0].image, 'nginx:1.25');
     }
-    const events = await env.events();
+    const events = await env.objectEvents();
     assert.deepEqual(events.filter((e) => e.includes('SuccessfulCreate')).sort(), pods.map((p) => `ReplicaSet/web Normal SuccessfulCreate Created pod: ${p.metadata!.name}`).sort());
     await settle();
     const status = (await env.get(Resources.replicasets, 'web'))!.status;
@@ -79,7 +79,7 @@ describe('ReplicaSet controller', () => {
     await rsc.sync('default/web');
     const left = (await env.list(Resources.pods)).map((p) => p.metadata!.name).sort();
     assert.deepEqual(left, [a.metadata!.name, b.metadata!.name].sort());
-    const deletes = (await env.events()).filter((e) => e.includes('SuccessfulDelete'));
+    const deletes = (await env.objectEvents()).filter((e) => e.includes('SuccessfulDelete'));
     assert.equal(deletes.length, 2);
     assert.match(deletes[0], /^ReplicaSet\/web Normal SuccessfulDelete Deleted pod: web-/);
   });
@@ -130,7 +130,7 @@ describe('ReplicaSet controller', () => {
     await settle();
     const released = (await env.get(Resources.pods, 'orphan'))!;
     assert.equal(released.metadata!.ownerReferences?.length ?? 0, 0);
-    assert.equal((await env.list(Resources.pods, 'app=web')).length, 2, 'a replacement was created');
+    assert.equal((await env.list(Resources.pods, 'default', 'app=web')).length, 2, 'a replacement was created');
   });
 
   test('a pod owned by another controller is left alone', async () => {
@@ -185,7 +185,7 @@ describe('ReplicaSet controller', () => {
     assert.equal(cond?.type, 'ReplicaFailure');
     assert.equal(cond?.reason, 'FailedCreate');
     assert.equal(cond?.message, 'pods "web-" is forbidden: exceeded quota: q');
-    const failed = (await env.events()).filter((e) => e.includes('FailedCreate'));
+    const failed = (await env.objectEvents()).filter((e) => e.includes('FailedCreate'));
     assert.deepEqual(failed, ['ReplicaSet/web Warning FailedCreate Error creating: pods "web-" is forbidden: exceeded quota: q']);
     // Once creates work again the condition goes away.
     env.controllerClient = env.client;

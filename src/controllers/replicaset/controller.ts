@@ -4,19 +4,37 @@
  * pods through controller references, creating in slow-start batches and deleting the
  * least valuable pods first, guarded by expectations; always recomputes status.
  */
-import { ApiError } from '../../api/errors.js';
-import { fromLabelSelector, selectorFromSet, type LabelSelector } from '../../api/selectors/index.js';
-import type { KObject } from '../../api/types.js';
-import { keyOf, Resources, runWorkers, splitKey, WorkQueue, type Client, type EventRecorder, type Informer, type InformerFactory } from '../../client/index.js';
+import { selectorFromSet } from '../../api/selectors/index.js';
+import type { KObject, OwnerReference } from '../../api/types.js';
+import { keyOf, Resources, splitKey, WorkQueue, type Client, type EventRecorder, type Informer, type InformerFactory } from '../../client/index.js';
+import {
+  claimObjects,
+  ControllerExpectations,
+  controllerOf,
+  controllerRefOf,
+  errorMessage,
+  isNamespaceTerminating,
+  isNotFound,
+  isPodActive,
+  isPodAvailable,
+  isPodReady,
+  newControllerRef,
+  ownersSelecting,
+  ownersToSync,
+  parseSelector,
+  podFromTemplate,
+  podKey,
+  rfc3339,
+  runController,
+  semanticEqual,
+  slowStartBatch,
+  slowStartInitialBatchSize,
+} from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
-import { ControllerExpectations } from './expectations.js';
-import { claimObjects, controllerRefOf, newControllerRef, recheckDeletion, rfc3339, semanticEqual } from './ownership.js';
-import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podKey, podsToDelete, slowStartBatch } from './pods.js';
+import { podsToDelete } from './pods.js';
 
 /** kube's burstReplicas: at most this many creations or deletions per sync. */
 export const burstReplicas = 500;
-/** controller.SlowStartInitialBatchSize. */
-const slowStartInitialBatchSize = 1;
 /** statusUpdateRetries: one re-read and retry after a failed status write. */
 const statusUpdateRetries = 1;
 
@@ -81,89 +99,48 @@ export class ReplicaSetController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    await Promise.all([this.rsInformer.waitForSync(), this.podInformer.waitForSync()]);
-    if (signal.aborted) return;
-    await runWorkers(this.queue, workers, (key) => this.sync(key), signal, (key, err) =>
-      // A conflict only means the cache was behind; it is retried, and kube logs it at V(2).
-      this.log({
-        level: err instanceof ApiError && err.code === 409 ? 'debug' : 'warn',
-        msg: 'sync failed',
-        controller: this.name,
-        key,
-        error: String(err instanceof Error ? err.message : err),
-      }),
-    );
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.log, signal, {
+      informers: [this.rsInformer, this.podInformer],
+      pools: [{ queue: this.queue, workers, sync: (key) => this.sync(key) }],
+    });
   }
 
   private enqueue(rs: KObject): void {
     this.queue.add(keyOf(rs));
   }
 
-  /** resolveControllerRef: the cached ReplicaSet a controller reference names, if the uid matches. */
-  private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): KObject | undefined {
-    if (ref.kind !== rsKind) return undefined;
-    const rs = this.rsInformer.getByName(namespace, ref.name);
-    return rs && rs.metadata?.uid === ref.uid ? rs : undefined;
-  }
-
-  /** GetPodReplicaSets: ReplicaSets in the pod's namespace whose non-empty selector matches it. */
-  private replicaSetsForPod(pod: KObject): KObject[] {
-    const ns = pod.metadata?.namespace;
-    if (!ns) return [];
-    return this.rsInformer.byNamespace(ns).filter((rs) => {
-      const sel = safeSelector(rs.spec?.selector);
-      return sel !== undefined && !sel.empty() && sel.matches(pod.metadata?.labels);
-    });
-  }
-
   private addPod(pod: KObject): void {
     // A pod already being deleted (seen after a restart) is no creation to observe.
     if (pod.metadata?.deletionTimestamp) return this.deletePod(pod);
-    const ref = controllerRefOf(pod);
-    if (ref) {
-      const rs = this.resolveControllerRef(pod.metadata?.namespace, ref);
+    if (controllerRefOf(pod)) {
+      const rs = controllerOf(this.rsInformer, rsKind, pod);
       if (!rs) return;
       this.expectations.creationObserved(keyOf(rs));
       this.enqueue(rs);
       return;
     }
     // An orphan: wake every ReplicaSet that might adopt it (no creation was expected).
-    for (const rs of this.replicaSetsForPod(pod)) this.enqueue(rs);
+    for (const rs of ownersSelecting(this.rsInformer, pod)) this.enqueue(rs);
   }
 
   private updatePod(old: KObject, cur: KObject): void {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const labelChanged = !semanticEqual(old.metadata?.labels, cur.metadata?.labels);
     if (cur.metadata?.deletionTimestamp) {
       // A graceful delete shows first as a deletionTimestamp: replace the pod now, not when the kubelet finishes.
       this.deletePod(cur);
-      if (labelChanged) this.deletePod(old);
+      if (!semanticEqual(old.metadata?.labels, cur.metadata?.labels)) this.deletePod(old);
       return;
     }
-    const curRef = controllerRefOf(cur);
-    const oldRef = controllerRefOf(old);
-    const refChanged = !semanticEqual(curRef, oldRef);
-    if (refChanged && oldRef) {
-      const rs = this.resolveControllerRef(old.metadata?.namespace, oldRef);
-      if (rs) this.enqueue(rs);
-    }
-    if (curRef) {
-      const rs = this.resolveControllerRef(cur.metadata?.namespace, curRef);
-      if (!rs) return;
-      this.enqueue(rs);
-      // Availability needs minReadySeconds to pass after readiness: look again then (plus a second of skew).
-      const minReady = rs.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReady > 0) this.queue.addAfter(keyOf(rs), minReady * 1000 + 1000);
-      return;
-    }
-    if (labelChanged || refChanged) for (const rs of this.replicaSetsForPod(cur)) this.enqueue(rs);
+    for (const rs of ownersToSync(this.rsInformer, rsKind, cur, old)) this.enqueue(rs);
+    // Availability needs minReadySeconds to pass after readiness: look again then (plus a second of skew).
+    const rs = controllerOf(this.rsInformer, rsKind, cur);
+    const minReady = rs?.spec?.minReadySeconds ?? 0;
+    if (rs && !isPodReady(old) && isPodReady(cur) && minReady > 0) this.queue.addAfter(keyOf(rs), minReady * 1000 + 1000);
   }
 
   private deletePod(pod: KObject): void {
-    const ref = controllerRefOf(pod);
-    if (!ref) return;
-    const rs = this.resolveControllerRef(pod.metadata?.namespace, ref);
+    const rs = controllerOf(this.rsInformer, rsKind, pod);
     if (!rs) return;
     const key = keyOf(rs);
     this.expectations.deletionObserved(key, podKey(pod));
@@ -179,25 +156,22 @@ export class ReplicaSetController implements Controller {
       return;
     }
     const needsSync = this.expectations.satisfied(key);
-    const selector = safeSelector(cached.spec?.selector);
+    const selector = parseSelector(cached.spec?.selector);
     if (!selector) {
       this.log({ level: 'warn', msg: 'invalid selector', controller: this.name, key });
       return;
     }
     // Every pod of the namespace: owned pods whose labels no longer match must be released.
     const active = this.podInformer.byNamespace(namespace ?? '').filter(isPodActive);
-    const pods = await claimObjects(
-      {
-        client: this.client,
-        resource: Resources.pods,
-        controller: cached,
-        controllerApiVersion: rsApiVersion,
-        controllerKind: rsKind,
-        match: (pod) => selector.matches(pod.metadata?.labels),
-        canAdopt: recheckDeletion(this.client, Resources.replicasets, cached),
-      },
-      active,
-    );
+    const pods = await claimObjects(active, {
+      client: this.client,
+      resource: Resources.pods,
+      controller: cached,
+      controllerResource: Resources.replicasets,
+      controllerApiVersion: rsApiVersion,
+      controllerKind: rsKind,
+      match: (pod) => selector.matches(pod.metadata?.labels),
+    });
     let manageError: unknown;
     if (needsSync && !cached.metadata?.deletionTimestamp) {
       try {
@@ -245,7 +219,7 @@ export class ReplicaSetController implements Controller {
   }
 
   /** RealPodControl.CreatePods with the SuccessfulCreate / FailedCreate events. */
-  private async createPod(rs: KObject, ref: ReturnType<typeof newControllerRef>, key: string): Promise<void> {
+  private async createPod(rs: KObject, ref: OwnerReference, key: string): Promise<void> {
     const pod = podFromTemplate(rs.spec?.template ?? {}, rs, ref);
     if (!pod.metadata?.labels || Object.keys(pod.metadata.labels).length === 0) throw new Error('unable to create pods, no labels');
     try {
@@ -253,11 +227,11 @@ export class ReplicaSetController implements Controller {
       this.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
     } catch (err) {
       // A terminating namespace refuses new pods; that is no failure of this ReplicaSet.
-      if (err instanceof ApiError && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) {
+      if (isNamespaceTerminating(err)) {
         this.expectations.creationObserved(key);
         return;
       }
-      this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -270,8 +244,8 @@ export class ReplicaSetController implements Controller {
     } catch (err) {
       // The informer will never see this deletion.
       this.expectations.deletionObserved(key, podKey(pod));
-      if (err instanceof ApiError && err.code === 404) return;
-      this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
+      if (isNotFound(err)) return;
+      this.recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -302,7 +276,7 @@ export class ReplicaSetController implements Controller {
       if (template.matches(pod.metadata?.labels)) fullyLabeled++;
       if (isPodReady(pod)) {
         ready++;
-        if (isPodAvailable(pod, minReady, now)) available++;
+        if (isPodAvailable(pod, minReady, now.getTime())) available++;
       }
     }
     const conditions: RsCondition[] = status.conditions ?? [];
@@ -312,7 +286,7 @@ export class ReplicaSetController implements Controller {
       const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
       status.conditions = [
         ...conditions,
-        { type: 'ReplicaFailure', status: 'True', lastTransitionTime: rfc3339(now), reason, message: manageError instanceof Error ? manageError.message : String(manageError) },
+        { type: 'ReplicaFailure', status: 'True', lastTransitionTime: rfc3339(now), reason, message: errorMessage(manageError) },
       ];
     } else if (manageError === undefined && failure) {
       status.conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
@@ -355,14 +329,6 @@ function compactRsStatus(s: KObject): KObject {
   if (s.conditions?.length) out.conditions = s.conditions;
   for (const [k, v] of Object.entries(s)) if (!(k in out) && !['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration', 'conditions', 'replicas'].includes(k)) out[k] = v;
   return out;
-}
-
-function safeSelector(sel: KObject | undefined): LabelSelector | undefined {
-  try {
-    return fromLabelSelector(sel as never);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Builds the controller from the shared context, with `replicaset-controller` events. */

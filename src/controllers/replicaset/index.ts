@@ -1,11 +1,10 @@
 /**
  * @module The ReplicaSet controller's public surface: its factory for the controller
- * manager, and the class and pod rules for tests and the Deployment controller.
+ * manager, and the class for tests and the Deployment controller.
  */
 import type { ControllerFactory } from '../types.js';
 import { newReplicaSetController } from './controller.js';
 
 export { ReplicaSetController, newReplicaSetController, burstReplicas, type ReplicaSetControllerOptions } from './controller.js';
-export { ControllerExpectations, expectationsTimeoutMs } from './expectations.js';
 
 export const controllerFactory: ControllerFactory = newReplicaSetController;

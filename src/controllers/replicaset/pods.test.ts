@@ -1,12 +1,11 @@
 /**
- * @module Pod rules: the deletion order of ActivePodsWithRanks, availability with
- * minReadySeconds, slow-start batches, pods from templates, and expectations.
+ * @module getPodsToDelete: the deletion order of ActivePodsWithRanks (pod-deletion-cost,
+ * co-located pods, log2 age buckets).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../api/types.js';
-import { ControllerExpectations, expectationsTimeoutMs } from './expectations.js';
-import { isPodActive, isPodAvailable, podFromTemplate, podsToDelete, slowStartBatch } from './pods.js';
+import { podsToDelete } from './pods.js';
 
 const now = new Date('2025-03-01T12:00:00Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -61,79 +60,5 @@ describe('deletion order', () => {
   });
   test('all of them when every pod goes', () => {
     assert.equal(podsToDelete([pod('a'), pod('b')], [], 2, now).length, 2);
-  });
-});
-
-describe('pod state', () => {
-  test('active excludes terminal and terminating pods', () => {
-    assert.equal(isPodActive(pod('a')), true);
-    assert.equal(isPodActive(pod('b', { phase: 'Succeeded' })), false);
-    assert.equal(isPodActive({ ...pod('c'), metadata: { name: 'c', deletionTimestamp: ago(0) } }), false);
-  });
-  test('available after minReadySeconds', () => {
-    const p = pod('a', { ready: true, readySince: 5 });
-    assert.equal(isPodAvailable(p, 0, now), true);
-    assert.equal(isPodAvailable(p, 10, now), false);
-    assert.equal(isPodAvailable(p, 4, now), true);
-    assert.equal(isPodAvailable(pod('b', { ready: false }), 0, now), false);
-  });
-});
-
-describe('slowStartBatch', () => {
-  test('batches of 1, 2, 4, … up to the count', async () => {
-    let inFlight = 0;
-    const batches: number[] = [];
-    const { successes, error } = await slowStartBatch(10, 1, async () => {
-      inFlight++;
-      await Promise.resolve();
-      if (inFlight > 0) batches.push(inFlight);
-      inFlight = 0;
-    });
-    assert.equal(successes, 10);
-    assert.equal(error, undefined);
-    assert.deepEqual(batches, [1, 2, 4, 3]);
-  });
-  test('stops after the batch with the first failure', async () => {
-    let calls = 0;
-    const { successes, error } = await slowStartBatch(20, 1, async () => {
-      calls++;
-      if (calls === 2) throw new Error('boom');
-    });
-    assert.equal(calls, 3);
-    assert.equal(successes, 2);
-    assert.equal((error as Error).message, 'boom');
-  });
-});
-
-test('podFromTemplate copies labels, annotations and finalizers and sets generateName', () => {
-  const ref = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'u', controller: true, blockOwnerDeletion: true };
-  const p = podFromTemplate(
-    { metadata: { labels: { app: 'web' }, annotations: { a: 'b' }, finalizers: ['x/y'] }, spec: { containers: [{ name: 'c', image: 'i' }] } },
-    { metadata: { name: 'web', namespace: 'ns' } },
-    ref,
-  );
-  assert.deepEqual(p.metadata, { generateName: 'web-', namespace: 'ns', ownerReferences: [ref], labels: { app: 'web' }, annotations: { a: 'b' }, finalizers: ['x/y'] });
-  assert.deepEqual(p.spec, { containers: [{ name: 'c', image: 'i' }] });
-});
-
-describe('expectations', () => {
-  test('creations and tracked deletions, and expiry', () => {
-    let t = 0;
-    const e = new ControllerExpectations(() => t);
-    assert.equal(e.satisfied('k'), true);
-    e.expectCreations('k', 2);
-    assert.equal(e.satisfied('k'), false);
-    e.creationObserved('k');
-    e.creationObserved('k');
-    assert.equal(e.satisfied('k'), true);
-    e.expectDeletions('k', ['ns/a', 'ns/b']);
-    e.deletionObserved('k', 'ns/other');
-    e.deletionObserved('k', 'ns/a');
-    e.deletionObserved('k', 'ns/a');
-    assert.deepEqual(e.get('k'), { add: 0, del: 1 });
-    assert.equal(e.satisfied('k'), false);
-    assert.equal(e.remainingMs('k'), expectationsTimeoutMs);
-    t = expectationsTimeoutMs + 1;
-    assert.equal(e.satisfied('k'), true);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { KObject } from '../../api/types.js';
 import { Resources } from '../../client/index.js';
-import { ControllerTestEnv, testContainers } from '../job/test-env.js';
+import { ControllerTestEnv, testContainers } from '../common/test-env.js';
 import { StatefulSetController, parentAndOrdinal, revisionName } from './controller.js';
 
 let env: ControllerTestEnv;

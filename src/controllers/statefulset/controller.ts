@@ -6,22 +6,27 @@
  * updates from the highest ordinal down to the partition, or OnDelete; revisions named
  * `<set>-<template hash>` carried by the controller-revision-hash label.
  */
-import { labelSelectorMatches } from '../../api/selectors/index.js';
+import { fromLabelSelector } from '../../api/selectors/index.js';
 import type { KObject } from '../../api/types.js';
-import { Resources, runWorkers, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
-import { DelayedRequeue } from '../job/delayed-requeue.js';
+import { Resources, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
 import {
+  claimCandidates,
   claimObjects,
   computeHash,
-  controllerRefOf,
-  controllerUidIndex,
+  controllerOf,
+  DelayedRequeue,
+  errorMessage,
+  indexByControllerUid,
   isAlreadyExists,
+  isConflict,
   isNotFound,
   isPodAvailable,
   isPodReady,
   newControllerRef,
+  ownersToSync,
   podFromTemplate,
-} from '../job/workload-util.js';
+  runController,
+} from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
 
 export const podNameLabel = 'statefulset.kubernetes.io/pod-name';
@@ -39,8 +44,14 @@ export function parentAndOrdinal(podName: string): { parent: string; ordinal: nu
   return { parent: m[1], ordinal: n <= 2147483647 ? n : -1 };
 }
 
+/** The update revision's name; kube always hashes a collision count here (0 when unset). */
 export function revisionName(set: KObject): string {
-  return `${set.metadata?.name}-${computeHash(set.spec?.template ?? {}, set.status?.collisionCount)}`;
+  return `${set.metadata?.name}-${computeHash(set.spec?.template ?? {}, set.status?.collisionCount ?? 0)}`;
+}
+
+/** isMemberOf: the pod's name is `<set>-<ordinal>`. */
+function isMemberOf(set: KObject, pod: KObject): boolean {
+  return parentAndOrdinal(pod.metadata?.name ?? '').parent === set.metadata?.name;
 }
 
 function podRevision(pod: KObject): string {
@@ -92,7 +103,7 @@ export class StatefulSetController implements Controller {
     this.sets = ctx.informers.for(Resources.statefulsets);
     this.pods = ctx.informers.for(Resources.pods);
     this.claims = ctx.informers.for(Resources.persistentvolumeclaims);
-    this.pods.addIndex('controllerUid', controllerUidIndex);
+    indexByControllerUid(this.pods);
     this.sets.addEventHandlers({
       add: (s) => this.queue.add(keyOf(s)),
       update: (_o, s) => this.queue.add(keyOf(s)),
@@ -101,37 +112,27 @@ export class StatefulSetController implements Controller {
     this.pods.addEventHandlers({
       add: (p) => this.onPod(undefined, p),
       update: (o, p) => this.onPod(o, p),
-      delete: (p) => this.onPod(undefined, p),
+      delete: (p) => this.onPodDeleted(p),
     });
   }
 
-  async run(signal: AbortSignal, workers: number): Promise<void> {
-    try {
-      await Promise.all([this.sets.waitForSync(), this.pods.waitForSync(), this.claims.waitForSync()]);
-      if (signal.aborted) return;
-      await runWorkers(this.queue, workers, (k) => this.sync(k), signal, (key, err) =>
-        this.ctx.log({ level: 'warn', msg: 'sync failed', controller: this.name, key, error: String(err) }),
-      );
-    } finally {
-      this.requeue.stop();
-    }
+  run(signal: AbortSignal, workers: number): Promise<void> {
+    return runController(this.name, this.ctx.log, signal, {
+      informers: [this.sets, this.pods, this.claims],
+      pools: [{ queue: this.queue, workers, sync: (k) => this.sync(k) }],
+      stopped: () => this.requeue.stop(),
+    });
   }
 
   private onPod(old: KObject | undefined, pod: KObject): void {
     if (old && old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
-    for (const p of old && controllerRefOf(old)?.uid !== controllerRefOf(pod)?.uid ? [old, pod] : [pod]) {
-      const ref = controllerRefOf(p);
-      if (ref) {
-        if (ref.kind !== 'StatefulSet') continue;
-        const set = this.sets.getByName(p.metadata?.namespace, ref.name);
-        if (set?.metadata?.uid === ref.uid) this.queue.add(keyOf(set));
-        continue;
-      }
-      // An orphan: whoever selects it may adopt it.
-      for (const set of this.sets.byNamespace(p.metadata?.namespace ?? '')) {
-        if (labelSelectorMatches(set.spec?.selector, p.metadata?.labels)) this.queue.add(keyOf(set));
-      }
-    }
+    for (const set of ownersToSync(this.sets, 'StatefulSet', pod, old)) this.queue.add(keyOf(set));
+  }
+
+  /** A deleted member wakes its set; a deleted orphan concerns nobody. */
+  private onPodDeleted(pod: KObject): void {
+    const set = controllerOf(this.sets, 'StatefulSet', pod);
+    if (set) this.queue.add(keyOf(set));
   }
 
   private rememberTemplate(ns: string, revision: string, template: KObject): void {
@@ -145,16 +146,17 @@ export class StatefulSetController implements Controller {
     const set = this.sets.get(key);
     if (!set) return;
     const ns = set.metadata?.namespace ?? '';
-    const uid = set.metadata?.uid ?? '';
-    const candidates = [...this.pods.byIndex('controllerUid', uid), ...this.pods.byNamespace(ns).filter((p) => !controllerRefOf(p))];
+    const selector = fromLabelSelector(set.spec?.selector);
+    const candidates = claimCandidates(this.pods, set);
+    // Only members are claimed: an owned pod whose name is not `<set>-<ordinal>` is released.
     const pods = await claimObjects(candidates, {
       client: this.ctx.client,
       resource: Resources.pods,
-      owner: set,
-      ownerApiVersion: 'apps/v1',
-      ownerKind: 'StatefulSet',
-      selector: set.spec?.selector,
-      canAdoptObject: (p) => parentAndOrdinal(p.metadata?.name ?? '').parent === set.metadata?.name,
+      controller: set,
+      controllerResource: Resources.statefulsets,
+      controllerApiVersion: 'apps/v1',
+      controllerKind: 'StatefulSet',
+      match: (p) => selector.matches(p.metadata?.labels) && isMemberOf(set, p),
     });
     const updateRevision = revisionName(set);
     const template: KObject = set.spec?.template ?? {};
@@ -319,9 +321,8 @@ export class StatefulSetController implements Controller {
   /** newStatefulSetPod: the template with the member's identity and claims. */
   private newPod(set: KObject, ordinal: number, template: KObject, revision: string): KObject {
     const podName = `${set.metadata?.name}-${ordinal}`;
-    const pod = podFromTemplate(template, newControllerRef(set, 'apps/v1', 'StatefulSet'));
+    const pod = podFromTemplate(template, set, newControllerRef(set, 'apps/v1', 'StatefulSet'));
     pod.metadata!.name = podName;
-    pod.metadata!.namespace = set.metadata?.namespace;
     pod.metadata!.labels = { ...(pod.metadata!.labels ?? {}), [podNameLabel]: podName, [podIndexLabel]: String(ordinal), [revisionLabel]: revision };
     pod.spec.hostname = podName;
     if (set.spec?.serviceName) pod.spec.subdomain = set.spec.serviceName;
@@ -371,7 +372,7 @@ export class StatefulSetController implements Controller {
         this.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name} Pod ${pod.metadata?.name} in StatefulSet ${set.metadata?.name} success`);
       } catch (err) {
         if (isAlreadyExists(err)) continue;
-        const msg = err instanceof Error ? err.message : String(err);
+        const msg = errorMessage(err);
         this.recorder.event(set, 'Warning', 'FailedCreate', `create Claim ${claim.metadata.name} for Pod ${pod.metadata?.name} in StatefulSet ${set.metadata?.name} failed error: ${msg}`);
         errors.push(`failed to create PVC ${claim.metadata.name}: ${msg}`);
       }
@@ -385,7 +386,7 @@ export class StatefulSetController implements Controller {
     try {
       await this.createMissingClaims(set, pod);
     } catch (err) {
-      this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${set.metadata?.name} failed error: ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${set.metadata?.name} failed error: ${errorMessage(err)}`);
       throw err;
     }
     try {
@@ -393,7 +394,7 @@ export class StatefulSetController implements Controller {
     } catch (err) {
       // Our cache is behind: the pod is there; the next sync will see it.
       if (isAlreadyExists(err)) throw err;
-      this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${set.metadata?.name} failed error: ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${set.metadata?.name} failed error: ${errorMessage(err)}`);
       throw err;
     }
     this.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${set.metadata?.name} successful`);
@@ -403,7 +404,7 @@ export class StatefulSetController implements Controller {
     try {
       await this.ctx.client.delete(Resources.pods, pod.metadata?.namespace, pod.metadata!.name!);
     } catch (err) {
-      this.recorder.event(set, 'Warning', 'FailedDelete', `delete Pod ${pod.metadata?.name} in StatefulSet ${set.metadata?.name} failed error: ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(set, 'Warning', 'FailedDelete', `delete Pod ${pod.metadata?.name} in StatefulSet ${set.metadata?.name} failed error: ${errorMessage(err)}`);
       throw err;
     }
     this.recorder.event(set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata?.name} in StatefulSet ${set.metadata?.name} successful`);
@@ -420,7 +421,7 @@ export class StatefulSetController implements Controller {
       this.recorder.event(set, 'Normal', 'SuccessfulUpdate', `update Pod ${podName} in StatefulSet ${set.metadata?.name} successful`);
     } catch (err) {
       if (isNotFound(err)) return;
-      this.recorder.event(set, 'Warning', 'FailedUpdate', `update Pod ${podName} in StatefulSet ${set.metadata?.name} failed error: ${err instanceof Error ? err.message : String(err)}`);
+      this.recorder.event(set, 'Warning', 'FailedUpdate', `update Pod ${podName} in StatefulSet ${set.metadata?.name} failed error: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -458,7 +459,7 @@ export class StatefulSetController implements Controller {
         return;
       } catch (err) {
         // The status is ours alone: retry on a fresh read, as kube's status updater does.
-        if (attempt >= 3 || !(err instanceof Error && (err as { code?: number }).code === 409)) throw err;
+        if (attempt >= 3 || !isConflict(err)) throw err;
         target = await this.ctx.client.get(Resources.statefulsets, set.metadata?.namespace, set.metadata!.name!);
         if (target.metadata?.uid !== set.metadata?.uid) return;
       }
