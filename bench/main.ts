@@ -1,120 +1,32 @@
 /**
  * @module `npm run bench`: API server throughput and latency against a real `skiff
- * server` process over HTTPS, compared in the same run with raw better-sqlite3
+ * server` process over HTTPS, and the workloads and scheduling benchmarks of issue 3
+ * (bench/scheduling.ts), each compared in the same run with raw better-sqlite3
  * single-row transactions (the ceiling). Prints a Markdown report and, with --write,
- * replaces the generated section of docs/benchmarks.md.
+ * replaces the generated sections of docs/benchmarks.md. `--only apiserver` or
+ * `--only workloads` runs one section.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type ClientHttp2Session } from 'node:http2';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { cpus, totalmem, tmpdir, release } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
-import { rawSqliteBaseline } from '../src/storage/sqlite/baseline.js';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rawSqliteBaseline, type BaselineResult } from '../src/storage/sqlite/baseline.js';
+import { workloadsBenchmark } from './scheduling.js';
+import { call, clientFrom, cpuMsOf, machineDescription, measure as measureWith, percentile, rssOf, startServer, writeDocSection } from './util.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const skiffBin = join(root, 'dist', 'src', 'cli', 'main.js');
 const N = Number(process.env.BENCH_N ?? 10_000);
 const CONCURRENCY = 16;
 
-/** HTTP/2 like kubectl and client-go: requests multiplexed over a couple of TLS sessions. */
-interface Client {
-  sessions: ClientHttp2Session[];
-  next: number;
-  url: URL;
-  ca: string;
-  cert: string;
-  key: string;
+/** Runs n operations with bounded concurrency (16 in flight unless told); returns ops/s and sorted latencies (ms). */
+function measure(n: number, op: (i: number) => Promise<void>, concurrency = CONCURRENCY): Promise<{ rate: number; lat: number[] }> {
+  return measureWith(n, op, concurrency);
 }
 
-function call(c: Client, method: string, path: string, body?: unknown): Promise<{ code: number; body: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const session = c.sessions[c.next++ % c.sessions.length];
-    const req = session.request({ ':method': method, ':path': path, ...(data ? { 'content-type': 'application/json' } : {}) });
-    let code = 0;
-    const chunks: Buffer[] = [];
-    req.on('response', (h) => (code = Number(h[':status'])));
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => resolvePromise({ code, body: Buffer.concat(chunks).toString() }));
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** Runs n operations with bounded concurrency; returns ops/s and sorted latencies (ms). */
-async function measure(n: number, op: (i: number) => Promise<void>, concurrency = CONCURRENCY): Promise<{ rate: number; lat: number[] }> {
-  const lat: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const t = performance.now();
-        await op(i);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = performance.now() - start;
-  lat.sort((a, b) => a - b);
-  return { rate: n / (elapsed / 1000), lat };
-}
-
-async function startServer(dataDir: string): Promise<{ proc: ReturnType<typeof spawn>; url: string; kubeconfig: string; readyMs: number }> {
-  const t0 = performance.now();
-  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server under load.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, skiffBin, 'server', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', () => {});
-  const deadline = Date.now() + 30_000;
-  while (!/kubeconfig: (\S+)/.test(out)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`server failed to start: ${out}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const readyMs = performance.now() - t0;
-  return { proc, url: /ready at (\S+)/.exec(out)![1], kubeconfig: /kubeconfig: (\S+)/.exec(out)![1], readyMs };
-}
-
-function clientFrom(kubeconfigPath: string, url: string): Client {
-  const kc = YAML.parse(readFileSync(kubeconfigPath, 'utf8'));
-  const b = (s: string) => Buffer.from(s, 'base64').toString();
-  const tls = {
-    ca: b(kc.clusters[0].cluster['certificate-authority-data']),
-    cert: b(kc.users[0].user['client-certificate-data']),
-    key: b(kc.users[0].user['client-key-data']),
-  };
-  return { sessions: [connect(url, tls), connect(url, tls)], next: 0, url: new URL(url), ...tls };
-}
-
-/** utime + stime of a process, in milliseconds (USER_HZ = 100). */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
-}
-
-async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'skiff-bench-'));
+/** The API server section (issue 2): returns its Markdown report. */
+async function apiserverSection(work: string, baseline: BaselineResult): Promise<string> {
   const results: string[] = [];
   const row = (what: string, value: string, note = '') => results.push(`| ${what} | ${value} | ${note} |`);
-  try {
-    // Reference: raw SQLite single-row transactions with the store's pragmas.
-    const baseline = rawSqliteBaseline(join(work, 'baseline.db'), N);
-
+  {
     // Cold start: a fresh data dir (PKI generated) and a warm restart (PKI reused).
     const first = await startServer(join(work, 'data'));
     first.proc.kill('SIGTERM');
@@ -213,25 +125,46 @@ async function main(): Promise<void> {
     row('cold start to ready, existing data dir', `${f(server.readyMs, 0)} ms`, '');
     row('server RSS idle (after start)', `${f(idleRss / 1048576, 1)} MB`, '');
     row(`server RSS after ${N} objects`, `${f(loadedRss / 1048576, 1)} MB`, '');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
-  const report = [
-    `Run: ${new Date().toISOString().slice(0, 10)} on ${machine}; N = ${N}.`,
+  return [
+    `Run: ${new Date().toISOString().slice(0, 10)} on ${machineDescription()}; N = ${N}.`,
     '',
     '| measurement | result | notes |',
     '| --- | --- | --- |',
     ...results,
   ].join('\n');
-  process.stdout.write(`${report}\n`);
-  if (process.argv.includes('--write')) {
-    const docPath = join(root, 'docs', 'benchmarks.md');
-    const doc = readFileSync(docPath, 'utf8');
-    const start = '<!-- bench:apiserver:start -->';
-    const end = '<!-- bench:apiserver:end -->';
-    const updated = doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), `${start}\n${report}\n${end}`);
-    writeFileSync(docPath, updated);
+}
+
+/** The workloads and scheduling section (issue 3): returns its Markdown report. */
+async function workloadsSection(work: string, baseline: BaselineResult): Promise<string> {
+  const load = loadavg()[0];
+  const rows = await workloadsBenchmark({ work, baseline, progress: (msg) => process.stderr.write(`bench: ${msg}\n`) });
+  return [
+    `Run: ${new Date().toISOString().slice(0, 10)} on ${machineDescription()}; load average ${load.toFixed(1)} at the start; raw SQLite reference ${baseline.txPerSecond.toFixed(0)} tx/s.`,
+    '',
+    '| measurement | result | notes |',
+    '| --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+  if (only !== undefined && only !== 'apiserver' && only !== 'workloads') throw new Error(`--only takes apiserver or workloads, not ${only}`);
+  const work = mkdtempSync(join(tmpdir(), 'skiff-bench-'));
+  const reports: Array<[string, string]> = [];
+  try {
+    // Reference: raw SQLite single-row transactions with the store's pragmas.
+    const baseline = rawSqliteBaseline(join(work, 'baseline.db'), N);
+    if (only !== 'workloads') reports.push(['apiserver', await apiserverSection(work, baseline)]);
+    if (only !== 'apiserver') reports.push(['workloads', await workloadsSection(work, baseline)]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const [name, report] of reports) {
+    process.stdout.write(`\n## ${name}\n\n${report}\n`);
+    if (process.argv.includes('--write')) writeDocSection(name, report);
   }
 }
 

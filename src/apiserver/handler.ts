@@ -5,6 +5,7 @@
  * streaming watches. Every failure leaves as a metav1.Status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import { ApiError } from '../api/errors.js';
 import type { KObject, ResourceDef } from '../api/types.js';
@@ -34,6 +35,8 @@ export interface HandlerDeps {
   extraRoutes?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
   /** Per-resource special subresource handlers keyed "<group>/<plural>/<subresource>". */
   subresourceHandlers?: Map<string, SubresourceHandler>;
+  /** HTTP/1.1 upgrades (exec, attach, port-forward) per subresource, keyed like subresourceHandlers. */
+  upgradeHandlers?: Map<string, UpgradeHandler>;
   isReady: () => boolean;
   log: (msg: Record<string, unknown>) => void;
   metrics?: ApiServerMetrics;
@@ -51,6 +54,22 @@ export type SubresourceHandler = (ctx: {
   name: string;
   body: () => Promise<KObject>;
   writeContext: WriteContext;
+}) => Promise<void>;
+
+/**
+ * Serves an HTTP/1.1 upgrade request (WebSocket or SPDY) on a subresource: the raw socket
+ * and the bytes already read after the request head are the handler's; errors it throws
+ * are answered on the socket as a Status.
+ */
+export type UpgradeHandler = (ctx: {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  url: URL;
+  def: ResourceDef;
+  namespace: string | undefined;
+  name: string;
+  subresource: string;
 }) => Promise<void>;
 
 interface Route {
@@ -79,6 +98,40 @@ export class ApiHandler {
     } catch (e) {
       this.fail(res, e);
     }
+  }
+
+  // ---- upgrades (exec, attach, port-forward): kept apart from the request pipeline ----
+
+  /**
+   * Routes an upgrade request to its subresource's upgrade handler. Returns false, having
+   * touched nothing, when no upgrade handler serves the path (the caller then serves it as
+   * an ordinary request).
+   */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<boolean> {
+    const handlers = this.deps.upgradeHandlers;
+    if (!handlers?.size) return false;
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+    const segs = path.split('/').filter(Boolean);
+    let route: Route | undefined;
+    try {
+      const decoded = segs.map(decodeSegment);
+      if (decoded[0] === 'api' && decoded.length > 2) route = this.route('', decoded[1], decoded.slice(2));
+      else if (decoded[0] === 'apis' && decoded.length > 3) route = this.route(decoded[1], decoded[2], decoded.slice(3));
+    } catch {
+      return false;
+    }
+    if (!route?.name || !route.subresource || route.watchPath) return false;
+    const handler = handlers.get(`${route.def.group}/${route.def.plural}/${route.subresource}`);
+    if (!handler) return false;
+    try {
+      await handler({ req, socket, head, url, def: route.def, namespace: route.namespace, name: route.name, subresource: route.subresource });
+    } catch (e) {
+      const err = e instanceof ApiError ? e : ApiError.internal(e instanceof Error ? e.message : String(e));
+      if (!(e instanceof ApiError)) this.deps.log({ level: 'error', msg: 'upgrade failed', error: e instanceof Error ? e.stack : String(e) });
+      writeRawStatus(socket, err.code, err.toStatus());
+    }
+    return true;
   }
 
   private fail(res: ServerResponse, e: unknown): void {
@@ -595,6 +648,16 @@ function listParams(q: URLSearchParams) {
 }
 
 // ---- response encoding ----
+
+const statusTexts: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+/** Answers an upgrade request that will not be upgraded: a JSON body on the raw socket, then close. */
+export function writeRawStatus(socket: Duplex, code: number, body: unknown): void {
+  if (socket.destroyed || socket.writableEnded) return;
+  const json = Buffer.from(JSON.stringify(body));
+  const head = `HTTP/1.1 ${code} ${statusTexts[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nCache-Control: no-cache, private\r\nConnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head), json]));
+}
 
 export function writeJson(res: ServerResponse, code: number, body: unknown): void {
   const json = JSON.stringify(body);

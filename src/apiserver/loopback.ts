@@ -56,7 +56,8 @@ export class LoopbackClient implements Client {
   update(r: Gvr, namespace: string | undefined, obj: KObject, opts?: WriteOptions & { subresource?: 'status' | 'finalize' }): Promise<KObject> {
     const name = obj.metadata?.name;
     if (!name) return Promise.reject(ApiError.badRequest('name is required for update'));
-    return this.rest.update(this.def(r), namespace, name, structuredClone(obj), this.ctx(opts), opts?.subresource ?? '');
+    // RestStorage.update copies its input before changing anything: no second copy here.
+    return this.rest.update(this.def(r), namespace, name, obj, this.ctx(opts), opts?.subresource ?? '');
   }
 
   async patch(

@@ -5,7 +5,7 @@
  * Service) and writes the admin kubeconfig.
  */
 import { mkdirSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,7 @@ import { allResources } from '../api/kinds/index.js';
 import type { KObject, ResourceDef } from '../api/types.js';
 import { openStore, type Store } from '../storage/store.js';
 import '../storage/sqlite/index.js';
-import { ApiHandler, type VersionInfo, writeJson } from './handler.js';
+import { ApiHandler, type SubresourceHandler, type UpgradeHandler, type VersionInfo, writeJson, writeRawStatus } from './handler.js';
 import { authenticateRequest, ensurePki, httpsServerOptions, isPublicPath, writeKubeconfig, type Pki } from './pki/index.js';
 import { ResourceRegistry } from './registry.js';
 import { RestStorage, type WriteContext } from './rest.js';
@@ -49,6 +49,10 @@ export interface RunningServer {
   registry: ResourceRegistry;
   /** Prometheus registry served at /metrics; other components of the process add theirs. */
   metrics: ApiServerMetrics;
+  /** Subresource handlers ("<group>/<plural>/<subresource>"); components may add theirs (pods/log). */
+  subresourceHandlers: Map<string, SubresourceHandler>;
+  /** Upgrade handlers for streaming subresources (pods/exec, attach, portforward), same keys. */
+  upgradeHandlers: Map<string, UpgradeHandler>;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   rest.unknownFields = unknownFieldChecker();
   let ready = false;
   const metrics = new ApiServerMetrics();
+  const subresourceHandlers = podSubresourceHandlers(rest, clock);
+  const upgradeHandlers = new Map<string, UpgradeHandler>();
   const handler = new ApiHandler({
     metrics,
     registry,
@@ -89,7 +95,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return true;
       },
     ],
-    subresourceHandlers: podSubresourceHandlers(rest, clock),
+    subresourceHandlers,
+    upgradeHandlers,
   });
   // HTTP/2 as kube-apiserver serves it (kubectl and client-go negotiate h2; it costs about
   // a third less CPU per request than HTTP/1.1 here), HTTP/1.1 for clients that ask for it
@@ -105,6 +112,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return;
     }
     void handler.handle(req, res);
+  });
+  // HTTP/1.1 upgrades (WebSocket, SPDY/3.1) for exec, attach and port-forward; anything else
+  // that asks to upgrade is served as the ordinary request it also is.
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => {});
+    const authn = authenticateRequest(req, pki);
+    const user = 'user' in authn;
+    if (!user && !('anonymous' in authn && isPublicPath((req.url ?? '/').split('?')[0]))) {
+      writeRawStatus(socket, 401, ApiError.unauthorized().toStatus());
+      return;
+    }
+    void (user ? handler.handleUpgrade(req, socket, head) : Promise.resolve(false)).then((handled) => {
+      if (handled) return;
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket);
+      res.once('finish', () => socket.end());
+      void handler.handle(req, res);
+    });
   });
   const sockets = new Set<Socket>();
   server.on('secureConnection', (socket: Socket) => {
@@ -132,6 +158,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rest,
     registry,
     metrics,
+    subresourceHandlers,
+    upgradeHandlers,
     async close() {
       ready = false;
       stopEventTtl();

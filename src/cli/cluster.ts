@@ -6,10 +6,12 @@
 import { setMaxListeners } from 'node:events';
 import { startServer, jsonLogger, type RunningServer } from '../apiserver/server.js';
 import { LoopbackClient } from '../apiserver/loopback.js';
+import { issueKubeletTls, registerPodStreaming } from '../apiserver/pod-streaming.js';
 import { EventRecorder, InformerFactory } from '../client/index.js';
 import { controllerFactories } from '../controllers/index.js';
 import { defaultControllerOptions, type ControllerContext, type ControllerOptions } from '../controllers/types.js';
-import { startHollowNodes, type HollowCapacity } from '../kubelet/hollow/index.js';
+import { startHollowNodes, type HollowCapacity, type HollowNodesOptions } from '../kubelet/hollow/index.js';
+import { startLocalNode, type LocalNodeOptions } from '../kubelet/local-node.js';
 import { startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { registerComponentMetrics } from './metrics.js';
 
@@ -23,7 +25,15 @@ export interface ClusterOptions {
   /** Run kube-scheduler (default true). */
   scheduler?: boolean;
   /** Simulated nodes (kwok's role) in this process. */
-  hollowNodes?: { count: number; capacity?: HollowCapacity; podStartupMs?: number };
+  hollowNodes?: {
+    count: number;
+    capacity?: HollowCapacity;
+    podStartupMs?: number;
+    /** Passed through to startHollowNodes (the scheduling benchmark turns pod events off: scheduler_perf runs no kubelets). */
+    options?: Partial<Pick<HollowNodesOptions, 'recordPodEvents' | 'reportPendingStatus' | 'recordNodeEvents' | 'maxInFlight'>>;
+  };
+  /** This machine as a node running pods as processes (`--runtime process`); absent: no local node. */
+  localNode?: Partial<Pick<LocalNodeOptions, 'nodeName' | 'podCIDR' | 'internalIP' | 'restartBackoff' | 'runtime' | 'streaming'>>;
   /** Events older than this are deleted (kube-apiserver --event-ttl). */
   eventTtlSeconds?: number;
   /** Extra components started after the controllers (scheduler, nodes), each given a loopback client. */
@@ -45,6 +55,8 @@ export interface RunningCluster {
 
 export async function startCluster(opts: ClusterOptions): Promise<RunningCluster> {
   const server = await startServer({ dataDir: opts.dataDir, port: opts.port, host: opts.host, eventTtlSeconds: opts.eventTtlSeconds });
+  // pods/log, exec, attach and portforward are proxied to the node's kubelet, as kube-apiserver does.
+  registerPodStreaming(server, { log: jsonLogger('apiserver') });
   const abort = new AbortController();
   // Every controller, informer and node listens on this one signal.
   setMaxListeners(0, abort.signal);
@@ -94,9 +106,30 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
       signal: abort.signal,
       log: jsonLogger('kubelet'),
       informers,
+      // Hollow pods' volumes are materialized under <dataDir>/hollow-kubelet.
+      dataDir: opts.dataDir,
+      // One kubelet streaming server for every hollow node: logs, exec (as host processes) and port-forward to 127.0.0.1.
+      streaming: { tls: await issueKubeletTls(server.pki, { ips: ['127.0.0.1'] }, 'hollow-kubelet') },
       heartbeatIntervalMs: Math.min(10_000, Math.floor((grace * 1000) / 4)),
+      ...(opts.hollowNodes.options ?? {}),
     });
     stops.push(() => nodes.stop());
+  }
+
+  if (opts.localNode) {
+    const grace = ctx.options.nodeMonitorGracePeriodSeconds;
+    const node = await startLocalNode({
+      // The node's kubelet streaming server (logs, exec, attach, port-forward) on its InternalIP.
+      streaming: { tls: await issueKubeletTls(server.pki, { ips: ['127.0.0.1'] }, 'kubelet') },
+      ...opts.localNode,
+      client: new LoopbackClient(server.rest, 'kubelet'),
+      dataDir: opts.dataDir,
+      signal: abort.signal,
+      log: jsonLogger('kubelet'),
+      informers,
+      heartbeatIntervalMs: Math.min(10_000, Math.floor((grace * 1000) / 4)),
+    });
+    stops.push(() => node.stop());
   }
 
   const componentCtx: ComponentContext = {

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startCluster } from './cluster.js';
+import { startCluster, type ClusterOptions } from './cluster.js';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -22,6 +22,11 @@ function parseCount(v: string): number {
 
 interface ServerFlags {
   dataDir: string;
+  runtime: string;
+  nodeName?: string;
+  podCidr: string;
+  crashLoopBackoffInitialMs?: number;
+  crashLoopBackoffMaxMs?: number;
   port: number;
   bindAddress: string;
   hollowNodes: number;
@@ -35,6 +40,22 @@ interface ServerFlags {
   eventTtl: number;
 }
 
+/**
+ * `--runtime`: process runs this machine as a node; auto does so when it can isolate pods
+ * (root on Linux) and no hollow nodes were asked for (a simulated cluster stays simulated).
+ */
+function localNodeFor(opts: ServerFlags): ClusterOptions['localNode'] {
+  const runtime = opts.runtime;
+  if (!['auto', 'process', 'hollow'].includes(runtime)) throw new InvalidArgumentError(`--runtime must be auto, process or hollow, not "${runtime}"`);
+  const canIsolate = process.platform === 'linux' && process.getuid?.() === 0;
+  if (runtime === 'hollow' || (runtime === 'auto' && (!canIsolate || opts.hollowNodes > 0))) return undefined;
+  return {
+    nodeName: opts.nodeName,
+    podCIDR: opts.podCidr,
+    restartBackoff: { initialMs: opts.crashLoopBackoffInitialMs, maxMs: opts.crashLoopBackoffMaxMs },
+  };
+}
+
 const program = new Command();
 program.name('skiff').description('A Kubernetes-compatible container orchestrator').version('0.1.0');
 
@@ -44,7 +65,11 @@ program
   .option('--data-dir <dir>', 'where the store, certificates and kubeconfig live', join(homedir(), '.skiff'))
   .option('--port <port>', 'HTTPS port of the API server (0 picks a free one)', parsePort, 6443)
   .option('--bind-address <addr>', 'address to listen on', '127.0.0.1')
-  .option('--runtime <runtime>', 'container runtime: auto, process or hollow', 'auto')
+  .option('--runtime <runtime>', 'container runtime of the local node: auto (process when root on Linux without --hollow-nodes), process, or hollow (no local node)', 'auto')
+  .option('--node-name <name>', 'name of the local node (default: the host name)')
+  .option('--pod-cidr <cidr>', "the local node's pod CIDR", '10.42.0.0/24')
+  .option('--crash-loop-backoff-initial-ms <ms>', 'first CrashLoopBackOff delay of the local node (kubelet: 10000)', parseCount)
+  .option('--crash-loop-backoff-max-ms <ms>', 'longest CrashLoopBackOff delay of the local node (kubelet: 300000)', parseCount)
   .option('--hollow-nodes <n>', 'simulated nodes that run pods as timers (kwok-style)', parseCount, 0)
   .option('--hollow-node-cpu <quantity>', 'CPU capacity of each hollow node', '4')
   .option('--hollow-node-memory <quantity>', 'memory capacity of each hollow node', '16Gi')
@@ -64,6 +89,7 @@ program
       controllers: opts.controllers.split(',').map((c) => c.trim()).filter(Boolean),
       controllerOptions: { nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod },
       eventTtlSeconds: opts.eventTtl,
+      localNode: localNodeFor(opts),
       hollowNodes: {
         count: opts.hollowNodes,
         capacity: { cpu: opts.hollowNodeCpu, memory: opts.hollowNodeMemory, pods: opts.hollowNodePods },

@@ -8,11 +8,13 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KObject } from '../api/types.js';
-import { EventRecorder, InformerFactory, Resources, keyOf, type Client } from '../client/index.js';
+import { EventRecorder, InformerFactory, Resources, keyOf, realClock, type Client, type Clock } from '../client/index.js';
+import { InformerObjectSource, type ObjectSource } from './env/index.js';
 import { Limiter } from './limiter.js';
 import { desiredNodeStatus, initialNode, microTime, nodeLease, nodeLeaseNamespace, nodeStatusChanged, type NodeFacts } from './node-status.js';
 import { PodWorker, type PodWorkerHost } from './pod-worker.js';
 import type { ContainerStatus, PodRuntime } from './runtime.js';
+import { VolumeManager } from './volumes/index.js';
 
 export type { PodRuntime } from './runtime.js';
 export type { NodeFacts } from './node-status.js';
@@ -43,8 +45,19 @@ export interface NodeAgentOptions {
   recordPodEvents?: boolean;
   /** Emit kubelet's node events (Starting, NodeHasSufficientMemory…, NodeReady); default true. */
   recordNodeEvents?: boolean;
-  /** Readiness of a running container (probes); default: ready once running. */
+  /** Readiness of a running container on top of its probes; default: what the probes say. */
   isContainerReady?: (pod: KObject, c: ContainerStatus) => boolean;
+  /**
+   * kubelet's --root-dir (<dataDir>/kubelet): pod volumes are materialized under
+   * <rootDir>/pods/<uid>/volumes. Without it volumes are checked but not written.
+   */
+  rootDir?: string;
+  /** Where pods' ConfigMaps, Secrets, services and claims are read; share one across agents. */
+  objects?: ObjectSource;
+  /** Informers for the default object source (e.g. the controller manager's); default: the agent's own. */
+  informers?: InformerFactory;
+  /** Time for probes and lifecycle hooks (tests inject a fake clock). */
+  probeClock?: Clock;
 }
 
 function isApiError(err: unknown, code: number): boolean {
@@ -70,6 +83,10 @@ export class NodeAgent implements PodWorkerHost {
   private registered = false;
   private readonly unsubscribe: () => void;
   private readonly clock: () => Date;
+  readonly objects: ObjectSource;
+  private readonly ownObjects?: InformerObjectSource;
+  readonly volumes: VolumeManager;
+  readonly probeClock: Clock;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.nodeName = opts.facts.name;
@@ -80,6 +97,10 @@ export class NodeAgent implements PodWorkerHost {
     this.heartbeats = opts.heartbeatLimiter ?? new Limiter(4);
     this.reportPendingStatus = opts.reportPendingStatus ?? true;
     this.clock = opts.now ?? (() => new Date());
+    this.probeClock = opts.probeClock ?? realClock;
+    if (opts.objects) this.objects = opts.objects;
+    else this.objects = this.ownObjects = new InformerObjectSource({ client: opts.client, informers: opts.informers, log: opts.log });
+    this.volumes = new VolumeManager({ rootDir: opts.rootDir, source: this.objects, simulated: opts.runtime.simulated, log: (m) => this.log(m) });
     this.unsubscribe = opts.runtime.subscribe((ev) => {
       // PLEG: a container changed state; its pod's worker re-syncs.
       this.bySandbox.get(ev.sandboxId)?.kick();
@@ -104,6 +125,11 @@ export class NodeAgent implements PodWorkerHost {
 
   isContainerReady(pod: KObject, c: ContainerStatus): boolean {
     return this.opts.isContainerReady ? this.opts.isContainerReady(pod, c) : true;
+  }
+
+  /** What the downward API gives containers without limits: the Node's allocatable. */
+  nodeAllocatable(): Record<string, string> {
+    return this.node?.status?.allocatable ?? this.opts.facts.allocatable ?? this.opts.facts.capacity;
   }
 
   /** The object kubelet's node events name: kubelet uses the node name as the uid. */
@@ -147,6 +173,13 @@ export class NodeAgent implements PodWorkerHost {
     const missing = Object.entries(want).filter(([k, v]) => have[k] !== v);
     if (missing.length > 0)
       node = await this.heartbeats.run(() => this.client.patch(Resources.nodes, undefined, this.nodeName, 'merge', { metadata: { labels: Object.fromEntries(missing) } }));
+    // Annotations the agent owns (its streaming address) follow the agent across restarts.
+    const haveAnnotations = node.metadata?.annotations ?? {};
+    const staleAnnotations = Object.entries(this.opts.facts.annotations ?? {}).filter(([k, v]) => haveAnnotations[k] !== v);
+    if (staleAnnotations.length > 0)
+      node = await this.heartbeats.run(() =>
+        this.client.patch(Resources.nodes, undefined, this.nodeName, 'merge', { metadata: { annotations: Object.fromEntries(staleAnnotations) } }),
+      );
     const podCIDR = this.opts.facts.podCIDR;
     if (podCIDR && !node.spec?.podCIDR)
       node = await this.heartbeats.run(() => this.client.patch(Resources.nodes, undefined, this.nodeName, 'merge', { spec: { podCIDR, podCIDRs: [podCIDR] } }));
@@ -263,6 +296,12 @@ export class NodeAgent implements PodWorkerHost {
     for (const [id, w] of this.bySandbox) if (w === worker) this.bySandbox.delete(id);
   }
 
+  /** The worker of a pod bound here, by namespace and name (kubelet's GetPodByName; streaming). */
+  podWorker(namespace: string, name: string): PodWorker | undefined {
+    const uid = this.byKey.get(`${namespace}/${name}`);
+    return uid ? this.workers.get(uid) : undefined;
+  }
+
   /** Pods this agent is working on (any state). */
   podWorkers(): PodWorker[] {
     return [...this.workers.values()];
@@ -288,6 +327,7 @@ export class NodeAgent implements PodWorkerHost {
     this._paused = true;
     this.unsubscribe();
     for (const w of this.workers.values()) w.stop();
+    this.ownObjects?.stop();
   }
 }
 

@@ -28,6 +28,8 @@ export interface PodStatusInput {
   waiting?: Map<string, WaitingOverride>;
   /** Readiness of a running container (probes); default: ready once running. */
   isReady?: (c: ContainerStatus) => boolean;
+  /** A running container passed its startup probe (default: started once running); never ready before. */
+  isStarted?: (c: ContainerStatus) => boolean;
   /** The pod's containers were stopped for deletion: report a terminal phase. */
   terminated?: boolean;
 }
@@ -101,7 +103,8 @@ function containerStatus(spec: KObject, attempts: ReturnType<typeof latestAttemp
   };
   const lastFrom = (p?: ContainerStatus) => (p && p.state === 'CONTAINER_EXITED' ? terminatedState(p, input.runtimeName) : {});
   if (latest.state === 'CONTAINER_RUNNING') {
-    const ready = (input.isReady ?? (() => true))(latest);
+    const started = (input.isStarted ?? (() => true))(latest);
+    const ready = started && (input.isReady ?? (() => true))(latest);
     return {
       status: {
         ...base,
@@ -110,7 +113,7 @@ function containerStatus(spec: KObject, attempts: ReturnType<typeof latestAttemp
         ready,
         restartCount: latest.attempt,
         ...common,
-        started: true,
+        started,
       },
       running: true,
       ready,

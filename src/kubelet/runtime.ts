@@ -19,6 +19,13 @@ export interface PodSandboxConfig {
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   /** Seconds the pod asked for between SIGTERM and SIGKILL. */
   terminationGracePeriodSeconds: number;
+  /** spec.hostNetwork: the pod shares the node's network namespace. */
+  hostNetwork?: boolean;
+  /** spec.dnsPolicy, dnsConfig, hostAliases and subdomain: the pod's resolv.conf and /etc/hosts. */
+  dnsPolicy?: string;
+  dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: Array<{ name: string; value?: string }> };
+  hostAliases?: Array<{ ip: string; hostnames?: string[] }>;
+  subdomain?: string;
 }
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
@@ -34,14 +41,33 @@ export interface PodSandboxStatus {
 /** Init containers run to completion in order; sidecars are restartable init containers. */
 export type ContainerRole = 'init' | 'sidecar' | 'regular';
 
+/**
+ * A host path the runtime makes visible inside a container (CRI Mount, a bind mount): the
+ * node agent has already materialized the volume under its data dir and resolved subPath.
+ */
+export interface ContainerMount {
+  /** The volume's directory on the host, joined with the mount's subPath when it has one. */
+  hostPath: string;
+  /** Where it appears inside the container: the volumeMount's mountPath. */
+  containerPath: string;
+  readOnly: boolean;
+}
+
 /** One container of a sandbox (CRI ContainerConfig, trimmed). */
 export interface ContainerConfig {
   name: string;
   image: string;
   command?: string[];
   args?: string[];
+  /** The final environment, after envFrom, valueFrom, $(VAR) expansion and service links. */
   env?: Array<{ name: string; value: string }>;
   workingDir?: string;
+  /** Volume mounts in the container's volumeMounts order. */
+  mounts?: ContainerMount[];
+  /** The container's spec.resources (API quantities): cgroup limits. */
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  /** The effective user and groups (container securityContext over the pod's). */
+  securityContext?: { runAsUser?: number; runAsGroup?: number; supplementalGroups?: number[] };
   /** Restart attempt: 0 for the first run, then the restart count. */
   attempt: number;
   role: ContainerRole;
@@ -87,6 +113,15 @@ export interface RuntimeEvent {
   type: 'ContainerStarted' | 'ContainerDied' | 'ContainerRemoved' | 'SandboxChanged';
 }
 
+/** What a command run inside a container returned (probes, lifecycle hooks). */
+export interface ExecResult {
+  exitCode: number;
+  /** stdout and stderr, interleaved, possibly truncated. */
+  output: string;
+  /** The command did not finish within its timeout (and was killed). */
+  timedOut?: boolean;
+}
+
 /** Thrown by runtime calls that name a sandbox or container the runtime does not have. */
 export class RuntimeNotFoundError extends Error {
   constructor(
@@ -119,6 +154,16 @@ export interface PodRuntime {
   removeContainer(containerId: string): Promise<void>;
   containerStatus(containerId: string): Promise<ContainerStatus>;
   listContainers(filter?: { sandboxId?: string }): Promise<ContainerStatus[]>;
+  /**
+   * True when the runtime runs nothing (hollow): pods have no reachable address, so the
+   * agent simulates network probes and hooks instead of dialing them.
+   */
+  readonly simulated?: boolean;
+  /**
+   * Runs cmd inside a running container (CRI ExecSync) for exec probes and exec hooks;
+   * timeoutSeconds 0 means no limit. Non-zero exit codes resolve, they do not throw.
+   */
+  execInContainer?(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
   /** Subscribes to container lifecycle events; returns the unsubscribe function. */
   subscribe(listener: (ev: RuntimeEvent) => void): () => void;
 }

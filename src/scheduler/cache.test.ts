@@ -56,6 +56,32 @@ describe('SchedulerCache', () => {
     assert.equal(ni.nonZeroRequested.milliCPU, 0);
   });
 
+  test('a status-only update points every index at the newer object without re-accounting', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(makeNode('n1'));
+    const bound = makePod('p', {
+      nodeName: 'n1',
+      cpu: '1',
+      spec: { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { labelSelector: {}, topologyKey: 'k' } }] } } },
+    });
+    cache.addOrUpdatePod(newPodInfo(bound));
+    const running = { ...structuredClone(bound), status: { phase: 'Running' } };
+    cache.refreshPod('default/p', running);
+    const ni = cache.nodeInfo('n1')!;
+    assert.equal(ni.pods.get('default/p')!.pod, running);
+    assert.equal([...cache.podsInNamespace('default')][0].pod, running);
+    assert.equal([...cache.podsWithAffinity()][0].pod, running);
+    assert.equal(ni.requested.milliCPU, 1000, 'requests counted once');
+    // A different pod under the same name (another uid) is not swapped in.
+    cache.refreshPod('default/p', { ...running, metadata: { ...running.metadata, uid: 'other' } });
+    assert.equal(ni.pods.get('default/p')!.pod, running);
+    // Nor is an assumed pod's object.
+    const assumed = newPodInfo(makePod('q', { cpu: '1' }));
+    cache.assumePod(assumed, 'n1');
+    cache.refreshPod('default/q', { ...assumed.pod, status: { phase: 'Running' } });
+    assert.equal(ni.pods.get('default/q')!.pod, assumed.pod);
+  });
+
   test('a deleted node leaves the node list but its pods keep their accounting', () => {
     const cache = new SchedulerCache();
     cache.setNode(makeNode('n1'));

@@ -141,6 +141,25 @@ export class SchedulerCache implements ClusterView {
     this.insert(pod, pod.nodeName, false);
   }
 
+  /**
+   * A confirmed pod's newer object whose scheduling-relevant fields are unchanged (a status
+   * write): the cache points at it instead of the version seen at binding, so that old
+   * copy is not kept alive beside the informer's (a whole pod per pod, at 30,000 pods).
+   */
+  refreshPod(key: string, pod: KObject): void {
+    const st = this.podStates.get(key);
+    if (!st || st.assumed || st.info.uid !== pod.metadata?.uid) return;
+    const info: PodInfo = { ...st.info, pod, labels: (pod.metadata?.labels as PodInfo['labels'] | undefined) ?? st.info.labels };
+    st.info = info;
+    // Same requests and node: swap the entries in place, no re-accounting.
+    const ni = this.infos.get(st.node);
+    if (ni?.pods.has(key)) ni.pods.set(key, info);
+    const ns = this.byNamespace.get(info.namespace);
+    if (ns?.has(key)) ns.set(key, info);
+    if (this.withAffinity.has(key)) this.withAffinity.set(key, info);
+    if (this.withRequiredAntiAffinity.has(key)) this.withRequiredAntiAffinity.set(key, info);
+  }
+
   removePod(key: string): PodInfo | undefined {
     return this.removeState(key)?.info;
   }

@@ -174,7 +174,10 @@ export class Scheduler {
         return;
       }
       const known = this.cache.hasPod(key) && !this.cache.isAssumed(key);
-      if (known && isAssigned(oldPod) && !assignedPodChanged(oldPod, pod)) return;
+      if (known && isAssigned(oldPod) && !assignedPodChanged(oldPod, pod)) {
+        this.cache.refreshPod(key, pod);
+        return;
+      }
       this.cache.addOrUpdatePod(newPodInfo(pod));
       this.queue.moveAllToActiveOrBackoff(isAssigned(oldPod) ? 'AssignedPodUpdate' : 'AssignedPodAdd');
       return;

@@ -49,7 +49,11 @@ export class Cluster {
     const dataDir = opts.dataDir ?? join(base, 'data');
     const home = join(base, 'home');
     mkdirSync(home, { recursive: true });
-    const proc = spawn(process.execPath, [skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...(opts.extraArgs ?? [])], {
+    // Suites get no real (process) node unless they ask for one: `auto` would run pods on this
+    // host as root, and two suites running at once would share its bridge and pod CIDR.
+    const extra = opts.extraArgs ?? [];
+    const runtime = extra.includes('--runtime') ? [] : ['--runtime', 'hollow'];
+    const proc = spawn(process.execPath, [skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...runtime, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HOME: home },
     });

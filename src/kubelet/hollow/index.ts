@@ -6,12 +6,15 @@
  * `skiff.dev/hollow-stop=true` stops heartbeating and working (a node that lost power);
  * removing the label brings it back.
  */
+import { join } from 'node:path';
 import type { KObject } from '../../api/types.js';
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer } from '../../client/index.js';
 import { NodeAgent, leaseRenewIntervalMs } from '../agent.js';
+import { InformerObjectSource } from '../env/index.js';
 import { Limiter } from '../limiter.js';
 import { defaultNodeLabels, type NodeFacts } from '../node-status.js';
 import { HollowRuntime } from './runtime.js';
+import { HollowStreamingRuntime, KubeletStreamingServer, kubeletAddressAnnotation, type KubeletTls, type StreamingPodResolver } from '../streaming/index.js';
 
 export { HollowRuntime, normalizeImage, imageRef, hollowRunMsAnnotation, hollowExitCodeAnnotation } from './runtime.js';
 
@@ -58,6 +61,18 @@ export interface HollowNodesOptions {
   heartbeatIntervalMs?: number;
   /** In-flight API writes across all hollow nodes (default 64). */
   maxInFlight?: number;
+  /**
+   * The server's data dir: hollow pods' configMap/secret/downwardAPI/projected/emptyDir
+   * volumes are then written under <dataDir>/hollow-kubelet/pods/<uid>/volumes (kept apart
+   * from a real node's <dataDir>/kubelet). Without it volumes are checked, not written.
+   */
+  dataDir?: string;
+  /**
+   * Serve logs/exec/attach/port-forward for every hollow node from one kubelet streaming
+   * server on `host` (default 127.0.0.1); each Node then carries that address in the
+   * `skiff.dev/kubelet-address` annotation and the port in its daemon endpoint.
+   */
+  streaming?: { tls: KubeletTls; host?: string; port?: number };
 }
 
 export interface HollowNodes {
@@ -126,12 +141,41 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
   opts.signal.addEventListener('abort', onAbort, { once: true });
 
   const agents = new Map<string, NodeAgent>();
-  const runtimes: HollowRuntime[] = [];
+  // One reader of ConfigMaps, Secrets, services and claims for every hollow node.
+  const objects = new InformerObjectSource({ client: opts.client, informers: opts.informers, log });
+  const rootDir = opts.dataDir ? join(opts.dataDir, 'hollow-kubelet') : undefined;
+  const runtimes: Array<{ close(): void }> = [];
   const order: NodeAgent[] = [];
+  const streamingRuntimes = new Map<string, HollowStreamingRuntime>();
+  // One pod lookup for the shared streaming server: the pod's node, then that node's worker.
+  let podsForStreaming: Informer | undefined;
+  const resolvePod: StreamingPodResolver = (namespace, name, uid) => {
+    const nodeName = podsForStreaming?.getByName(namespace, name)?.spec?.nodeName;
+    const candidates = nodeName ? [nodeName] : [...agents.keys()];
+    for (const n of candidates) {
+      const worker = agents.get(n)?.podWorker(namespace, name);
+      const runtime = streamingRuntimes.get(n);
+      if (worker && runtime && (!uid || worker.uid === uid)) return { pod: worker.pod, sandboxId: worker.sandboxId, runtime };
+    }
+    return undefined;
+  };
+  let streamingServer: KubeletStreamingServer | undefined;
+  if (opts.streaming) {
+    streamingServer = new KubeletStreamingServer({ resolve: resolvePod, tls: opts.streaming.tls, host: opts.streaming.host ?? '127.0.0.1', port: opts.streaming.port ?? 0, log });
+    await streamingServer.listen();
+  }
   for (let i = 0; i < opts.count; i++) {
     const name = `${prefix}${i}`;
     const facts = hollowNodeFacts(name, i, capacity);
-    const runtime = new HollowRuntime({ podCIDR: facts.podCIDR!, podStartupMs, now: () => now().getTime() });
+    const hollow = new HollowRuntime({ podCIDR: facts.podCIDR!, podStartupMs, now: () => now().getTime() });
+    let runtime: HollowRuntime | HollowStreamingRuntime = hollow;
+    if (streamingServer) {
+      const streaming = new HollowStreamingRuntime(hollow, { now: () => now().getTime() });
+      streamingRuntimes.set(name, streaming);
+      runtime = streaming;
+      facts.kubeletPort = streamingServer.port;
+      facts.annotations = { ...(facts.annotations ?? {}), [kubeletAddressAnnotation]: opts.streaming!.host ?? '127.0.0.1' };
+    }
     const recorder = opts.recorder ? opts.recorder('kubelet', name) : new EventRecorder(opts.client, { component: 'kubelet', host: name, now, log });
     const agent = new NodeAgent({
       client: opts.client,
@@ -145,6 +189,8 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
       reportPendingStatus: opts.reportPendingStatus ?? true,
       recordPodEvents: opts.recordPodEvents ?? true,
       recordNodeEvents,
+      objects,
+      rootDir,
     });
     agents.set(name, agent);
     order.push(agent);
@@ -156,6 +202,7 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
   // One watch of every bound pod, dispatched to its node's agent.
   const ownInformers = opts.informers ? undefined : new InformerFactory(opts.client, log);
   const pods: Informer = opts.informers ? opts.informers.for(Resources.pods) : ownInformers!.for(Resources.pods, { fieldSelector: 'spec.nodeName!=' });
+  podsForStreaming = pods;
   const agentOf = (pod: KObject) => (pod.spec?.nodeName ? agents.get(pod.spec.nodeName) : undefined);
   pods.addEventHandlers({
     add: (p) => agentOf(p)?.handlePod(p),
@@ -221,6 +268,8 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
       opts.signal.removeEventListener('abort', onAbort);
       for (const a of order) a.stop();
       for (const r of runtimes) r.close();
+      objects.stop();
+      await streamingServer?.close();
     },
   };
 }

@@ -7,13 +7,16 @@
  *     (default: never for restartPolicy Always pods, podStartupMs for the others, so
  *     Job pods complete);
  *   - `hollow.skiff.dev/exit-code: "N"`: the code they exit with (default 0).
- * Containers stopped by the agent exit 143 (SIGTERM).
+ * Containers stopped by the agent exit 143 (SIGTERM). Nothing listens at a hollow pod's
+ * address, so the runtime is `simulated`: probes pass unless the pod annotation
+ * `hollow.skiff.dev/probe-fail` names their type (see probes/handler.ts), exec succeeds.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
   RuntimeNotFoundError,
   type ContainerConfig,
   type ContainerStatus,
+  type ExecResult,
   type PodRuntime,
   type PodSandboxConfig,
   type PodSandboxStatus,
@@ -86,6 +89,8 @@ function newId(): string {
 export class HollowRuntime implements PodRuntime {
   readonly runtimeName = 'hollow';
   readonly runtimeVersion = 'hollow://1.0';
+  /** Nothing listens at a hollow pod's address: the agent simulates network probes. */
+  readonly simulated = true;
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly containers = new Map<string, Container>();
   private readonly listeners = new Set<(ev: RuntimeEvent) => void>();
@@ -254,6 +259,13 @@ export class HollowRuntime implements PodRuntime {
   async stopContainer(containerId: string, _timeoutSeconds: number): Promise<void> {
     // A hollow process honours SIGTERM at once.
     this.exit(this.container(containerId), 143, 'Error', false);
+  }
+
+  /** Exec probes and hooks: a hollow command succeeds at once, with no output. */
+  async execInContainer(containerId: string, _cmd: string[], _timeoutSeconds: number): Promise<ExecResult> {
+    const c = this.container(containerId);
+    if (c.state !== 'CONTAINER_RUNNING') return { exitCode: 126, output: `container ${containerId} is not running` };
+    return { exitCode: 0, output: '' };
   }
 
   async removeContainer(containerId: string): Promise<void> {
