@@ -116,7 +116,9 @@ export async function startServer(dataDir: string, extraArgs: string[] = [], tim
   const t0 = performance.now();
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawnTracked([...nodeArgs, skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...extraArgs]);
+  // Benchmarks never run pods on this host (as root `auto` would start a process node).
+  const runtime = extraArgs.includes('--runtime') ? [] : ['--runtime', 'hollow'];
+  const proc = spawnTracked([...nodeArgs, skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...runtime, ...extraArgs]);
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d) => (out += d));
