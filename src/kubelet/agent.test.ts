@@ -11,16 +11,10 @@ import { Resources } from '../client/index.js';
 import { startNodeAgent } from './agent.js';
 import { HollowRuntime } from './hollow/runtime.js';
 import { defaultNodeLabels } from './node-status.js';
+import { eventually as poll } from '../client/testing.js';
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000) =>
+  poll(fn, what, timeoutMs, 20);
 
 test('startNodeAgent registers, runs its pods from its own watch, and finishes their deletion', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-agent-'));

@@ -14,26 +14,15 @@ import { startServer, type RunningServer } from '../apiserver/server.js';
 import { Resources } from '../client/index.js';
 import { localNodeFacts, startLocalNode, type LocalNode } from './local-node.js';
 import { cleanupProcessNode } from './runtime/process/index.js';
+import { eventually as poll } from '../client/testing.js';
 
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const tag = (process.pid % 100_000).toString(36);
 const podCIDR = `10.42.${150 + (process.pid % 40)}.0/24`;
 const runtime = { bridge: `skn${tag}`, cgroupParent: `skiff-nodetest-${tag}` };
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15000) =>
+  poll(fn, what, timeoutMs, 50);
 
 describe('local node facts', () => {
   it('reports the host: cpus, memory, pods 110, storage, kernel, runtime', () => {

@@ -13,21 +13,10 @@ import { HollowRuntime } from './hollow/runtime.js';
 import { defaultNodeLabels } from './node-status.js';
 import { hollowProbeFailAnnotation } from './probes/index.js';
 import type { ContainerConfig, ExecResult } from './runtime.js';
+import { eventually as poll } from '../client/testing.js';
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15000) =>
+  poll(fn, what, timeoutMs, 25);
 
 /** The hollow runtime, remembering container configs and failing exec commands that mention "fail". */
 class RecordingRuntime extends HollowRuntime {

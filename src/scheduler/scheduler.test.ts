@@ -14,21 +14,10 @@ import { startServer, type RunningServer } from '../apiserver/server.js';
 import { EventRecorder, InformerFactory, Resources, type Client } from '../client/index.js';
 import { startScheduler, type RunningScheduler } from './index.js';
 import { makeNode, makePod } from './test-util.js';
+import { eventually as poll } from '../client/testing.js';
 
-async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10000) =>
+  poll(fn, what, timeoutMs, 20);
 
 /** A node as the API stores it: no uid/resourceVersion of ours. */
 function apiNode(name: string, spec: Parameters<typeof makeNode>[1] = {}): KObject {

@@ -16,21 +16,10 @@ import { startServer, type RunningServer } from '../../apiserver/server.js';
 import { EventRecorder, InformerFactory, Resources } from '../../client/index.js';
 import { startHollowNodes, type HollowNodes } from '../../kubelet/hollow/index.js';
 import { NodeLifecycleController } from './controller.js';
+import { eventually as poll } from '../../client/testing.js';
 
-async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15000) =>
+  poll(fn, what, timeoutMs, 25);
 
 let dir: string;
 let server: RunningServer;

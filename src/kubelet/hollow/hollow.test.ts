@@ -10,21 +10,10 @@ import { LoopbackClient } from '../../apiserver/loopback.js';
 import { startServer, type RunningServer } from '../../apiserver/server.js';
 import { Resources } from '../../client/index.js';
 import { hollowPodCIDR, hollowStopLabel, startHollowNodes, type HollowNodes } from './index.js';
+import { eventually as poll } from '../../client/testing.js';
 
-async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10000) =>
+  poll(fn, what, timeoutMs, 20);
 
 function pod(name: string, node: string, extra: KObject = {}): KObject {
   return {

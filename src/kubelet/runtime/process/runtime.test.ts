@@ -14,6 +14,7 @@ import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { ContainerConfig, PodSandboxConfig, RuntimeEvent } from '../../runtime.js';
 import { cleanupProcessNode, ContainerCreateError, ProcessRuntime, type ProcessRuntimeOptions } from './index.js';
+import { eventually as poll } from '../../../client/testing.js';
 
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root on Linux (network namespaces, cgroups)';
@@ -59,15 +60,8 @@ function container(name: string, command: string[], extra: Partial<ContainerConf
   return { name, image: 'debian', command, attempt: 0, role: 'regular', labels: {}, annotations: {}, ...extra };
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10000) =>
+  poll(fn, what, timeoutMs, 25);
 
 function logText(rt: ProcessRuntime, id: string): string {
   return readFileSync(rt.logPath(id), 'utf8')
