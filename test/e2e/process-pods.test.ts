@@ -54,16 +54,25 @@ describe('pods as processes', { skip }, () => {
   /** What the runtime recorded for a pod: its namespace, veth, cgroup and container pids. */
   function runtimeRecords(uid: string): { netns?: string; hostVeth?: string; pids: number[] } {
     const out: { netns?: string; hostVeth?: string; pids: number[]; sandboxIds: string[] } = { pids: [], sandboxIds: [] };
+    // Other pods' records may vanish between the listing and the read (containers being removed).
+    const record = (path: string) => {
+      try {
+        return JSON.parse(readFileSync(path, 'utf8'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    };
     for (const id of readdirSync(join(stateDir(), 'sandboxes'))) {
-      const s = JSON.parse(readFileSync(join(stateDir(), 'sandboxes', id, 'sandbox.json'), 'utf8'));
-      if (s.config.uid !== uid) continue;
+      const s = record(join(stateDir(), 'sandboxes', id, 'sandbox.json'));
+      if (!s || s.config.uid !== uid) continue;
       out.netns = s.netns;
       out.hostVeth = s.hostVeth;
       out.sandboxIds.push(s.id);
     }
     for (const id of readdirSync(join(stateDir(), 'containers'))) {
-      const rec = JSON.parse(readFileSync(join(stateDir(), 'containers', id, 'container.json'), 'utf8'));
-      if (out.sandboxIds.includes(rec.status.sandboxId) && rec.status.state === 'CONTAINER_RUNNING') out.pids.push(rec.pid);
+      const rec = record(join(stateDir(), 'containers', id, 'container.json'));
+      if (rec && out.sandboxIds.includes(rec.status.sandboxId) && rec.status.state === 'CONTAINER_RUNNING') out.pids.push(rec.pid);
     }
     return out;
   }
