@@ -9,7 +9,6 @@ import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import { ApiError } from '../api/errors.js';
 import type { KObject, ResourceDef } from '../api/types.js';
-import { apiVersionOf } from '../api/types.js';
 import type { ResourceRegistry } from './registry.js';
 import { type ApiWatchEvent, type DeleteOptions, type RestStorage, type WriteContext } from './rest.js';
 import { toPartialMetadata, toTable, type IncludeObject } from './table.js';
@@ -734,4 +733,3 @@ export function versionBody(v: VersionInfo): Record<string, string> {
   };
 }
 
-export { apiVersionOf };

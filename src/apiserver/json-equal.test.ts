@@ -1,7 +1,18 @@
 /** @module jsonEqual agrees with comparing stableStringify texts, which it replaced on the write path. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonEqual, stableStringify } from './rest.js';
+import { jsonEqual } from './rest.js';
+
+/** Canonical JSON text (sorted keys, undefined dropped): what no-op detection compared before jsonEqual. */
+function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const keys = Object.keys(v as object)
+    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
 
 const same = (a: unknown, b: unknown) => stableStringify(a) === stableStringify(b);
 

@@ -8,6 +8,7 @@ import { openStore, type Store } from '../storage/store.js';
 import '../storage/sqlite/index.js';
 import { ResourceRegistry } from './registry.js';
 import { RestStorage, type ApiWatchEvent, type WatchParams, type WriteContext } from './rest.js';
+import { eventually } from '../client/testing.js';
 
 const now = new Date('2025-03-01T12:00:00Z');
 const registry = new ResourceRegistry(allResources);
@@ -71,13 +72,7 @@ async function names(rest: RestStorage, def: ResourceDef, ns: string | undefined
   return (list.items as KObject[]).map((i) => i.metadata!.name!);
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string, timeoutMs = 3000) => eventually(cond, what, timeoutMs, 5);
 
 /** Opens a watch and records what it sends; cancel it at the end of the test. */
 async function watch(rest: RestStorage, def: ResourceDef, ns: string | undefined, params: WatchParams) {

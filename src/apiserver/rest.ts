@@ -85,8 +85,9 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
-function qualifiedResource(def: ResourceDef): string {
-  return def.group ? `${def.plural}.${def.group}` : def.plural;
+/** kube's optimistic-concurrency 409: the object changed since the client (or our read) saw it. */
+function modifiedConflict(def: ResourceDef, name: string): ApiError {
+  return ApiError.conflict(def.plural, def.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
 }
 
 export class RestStorage {
@@ -497,7 +498,6 @@ export class RestStorage {
         }
       }
     }
-    let patchedRv: string | undefined;
     const object = await this.guaranteedUpdate(def, namespace, name, ctx, subresource, undefined, (current) => {
       const patched = applyPatchBody(def, patchType, current, body, { manager: ctx.fieldManager, force, now: this.clock(), subresource });
       this.validateFields(def, patched, ctx);
@@ -507,8 +507,7 @@ export class RestStorage {
       // A resourceVersion inside a patch is a precondition (kube-apiserver's patcher).
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata!.resourceVersion) {
-        patchedRv = rv;
-        throw ApiError.conflict(def.plural, def.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        throw modifiedConflict(def, name);
       }
       if (patched.metadata.name && patched.metadata.name !== name)
         throw ApiError.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
@@ -518,7 +517,6 @@ export class RestStorage {
       patched.kind = def.kind;
       return patched;
     }, patchType === 'apply');
-    void patchedRv;
     return { object, created: false };
   }
 
@@ -542,7 +540,7 @@ export class RestStorage {
       if (!kv) throw ApiError.notFound(def.plural, def.group, name);
       const old = this.decode(def, kv);
       if (preconditionRv !== undefined && preconditionRv !== old.metadata!.resourceVersion)
-        throw ApiError.conflict(def.plural, def.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        throw modifiedConflict(def, name);
       // A second decode is the cheapest private copy for the transform to change.
       const next = this.admitForUpdate(def, old, transform(this.decode(def, kv)), ctx, subresource, managedByApply);
       if (sameObject(old, next)) return old;
@@ -566,7 +564,7 @@ export class RestStorage {
       } catch (e) {
         if (e instanceof ConflictError && preconditionRv === undefined && attempt < maxUpdateRetries) continue;
         if (e instanceof ConflictError)
-          throw ApiError.conflict(def.plural, def.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          throw modifiedConflict(def, name);
         if (e instanceof KeyNotFoundError) throw ApiError.notFound(def.plural, def.group, name);
         throw e;
       }
@@ -682,13 +680,11 @@ export class RestStorage {
   ): Promise<KObject> {
     const scaleDef = def.subresources?.scale;
     if (!scaleDef) throw ApiError.notFound(def.plural, def.group, name);
-    let preconditionRv: string | undefined;
     const updated = await this.guaranteedUpdate(def, namespace, name, ctx, 'scale', undefined, (current) => {
       const scale = change(toScale(def, current));
       const replicas = scale.spec?.replicas;
       if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== current.metadata!.resourceVersion) {
-        preconditionRv = scale.metadata.resourceVersion;
-        throw ApiError.conflict(def.plural, def.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        throw modifiedConflict(def, name);
       }
       if (typeof replicas !== 'number' || !Number.isInteger(replicas))
         throw ApiError.invalid('Scale', 'autoscaling', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be an integer' }]);
@@ -697,7 +693,6 @@ export class RestStorage {
       setPath(current, scaleDef.specReplicasPath, replicas);
       return current;
     });
-    void preconditionRv;
     return toScale(def, updated);
   }
 
@@ -889,19 +884,11 @@ function stripVolatile(o: KObject): KObject {
   return c;
 }
 
-export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  const keys = Object.keys(v as object)
-    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`).join(',')}}`;
-}
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
- * `stableStringify(a) === stableStringify(b)` without building the strings (two of them
+ * Equality of the canonical JSON texts (sorted keys) without building the strings (two of them
  * per update were a tenth of a busy server's CPU): keys whose value is undefined do not
  * count, undefined array items equal null, primitives compare as their JSON text.
  */
@@ -1010,4 +997,3 @@ export function labelSelectorString(sel: { matchLabels?: Record<string, string>;
   return parts.join(',');
 }
 
-export { qualifiedResource };

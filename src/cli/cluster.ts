@@ -36,17 +36,8 @@ export interface ClusterOptions {
   localNode?: Partial<Pick<LocalNodeOptions, 'nodeName' | 'podCIDR' | 'internalIP' | 'restartBackoff' | 'runtime' | 'streaming'>>;
   /** Events older than this are deleted (kube-apiserver --event-ttl). */
   eventTtlSeconds?: number;
-  /** Extra components started after the controllers (scheduler, nodes), each given a loopback client. */
-  components?: Array<(ctx: ComponentContext) => Promise<{ stop(): Promise<void> | void }>>;
 }
 
-export interface ComponentContext {
-  server: RunningServer;
-  /** A loopback client writing as the given field manager / user agent. */
-  client(manager: string): LoopbackClient;
-  signal: AbortSignal;
-  log(component: string): (msg: Record<string, unknown>) => void;
-}
 
 export interface RunningCluster {
   server: RunningServer;
@@ -132,16 +123,6 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     stops.push(() => node.stop());
   }
 
-  const componentCtx: ComponentContext = {
-    server,
-    client: (manager) => new LoopbackClient(server.rest, manager),
-    signal: abort.signal,
-    log: (component) => jsonLogger(component),
-  };
-  for (const start of opts.components ?? []) {
-    const c = await start(componentCtx);
-    stops.push(() => c.stop());
-  }
   return {
     server,
     async close() {

@@ -7,6 +7,7 @@ import { startServer, type RunningServer } from '../apiserver/server.js';
 import { LoopbackClient } from '../apiserver/loopback.js';
 import { Resources } from './client.js';
 import { InformerFactory } from './informer.js';
+import { eventually } from './testing.js';
 
 let server: RunningServer;
 let dir: string;
@@ -19,13 +20,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string, timeoutMs = 5000) => eventually(cond, what, timeoutMs, 5);
 
 test('an informer lists, then follows adds, updates and deletes, and indexes by namespace', async () => {
   const client = new LoopbackClient(server.rest, 'test');
