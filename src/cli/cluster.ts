@@ -12,6 +12,8 @@ import { controllerFactories } from '../controllers/index.js';
 import { defaultControllerOptions, type ControllerContext, type ControllerOptions } from '../controllers/types.js';
 import { startHollowNodes, type HollowCapacity, type HollowNodesOptions } from '../kubelet/hollow/index.js';
 import { startLocalNode, type LocalNodeOptions } from '../kubelet/local-node.js';
+import { startIngressController } from '../ingress/index.js';
+import { startNodeNetwork, type NodeNetworkOptions } from '../network/index.js';
 import { startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { registerComponentMetrics } from './metrics.js';
 
@@ -36,7 +38,13 @@ export interface ClusterOptions {
   localNode?: Partial<Pick<LocalNodeOptions, 'nodeName' | 'podCIDR' | 'internalIP' | 'restartBackoff' | 'runtime' | 'streaming'>>;
   /** Events older than this are deleted (kube-apiserver --event-ttl). */
   eventTtlSeconds?: number;
+  /** Cluster networking of the local node (service proxy, DNS, routes); defaults are k3s's. */
+  network?: Partial<Pick<NodeNetworkOptions, 'clusterCIDR' | 'serviceCIDR' | 'clusterDNS' | 'clusterDomain'>>;
+  /** Run the ingress controller with the local node (default true; k3s: --disable traefik). */
+  ingress?: boolean;
 }
+
+export const defaultNetwork = { clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDNS: '10.43.0.10', clusterDomain: 'cluster.local' } as const;
 
 
 export interface RunningCluster {
@@ -121,6 +129,24 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
       heartbeatIntervalMs: Math.min(10_000, Math.floor((grace * 1000) / 4)),
     });
     stops.push(() => node.stop());
+    const network = await startNodeNetwork({
+      ...defaultNetwork,
+      ...(opts.network ?? {}),
+      client: new LoopbackClient(server.rest, 'kube-proxy'),
+      informers,
+      nodeName: node.nodeName,
+      podCIDR: node.podCIDR,
+      nodeIP: node.internalIP,
+      bridge: node.runtime.bridge,
+      privileged: node.runtime.capabilities().warnings.length === 0,
+      signal: abort.signal,
+      log: jsonLogger('network'),
+    });
+    stops.push(() => network.stop());
+    if (opts.ingress !== false) {
+      const ingress = await startIngressController({ client: new LoopbackClient(server.rest, 'ingress-controller'), informers, signal: abort.signal, log: jsonLogger('ingress') });
+      stops.push(() => ingress.stop());
+    }
   }
 
   return {

@@ -6,7 +6,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { registerAgentCommand } from './agent.js';
 import { startCluster, type ClusterOptions } from './cluster.js';
+import { registerHelmCommand } from './helm.js';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -107,6 +109,9 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+registerAgentCommand(program);
+registerHelmCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`skiff: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -56,6 +56,8 @@ export interface LocalNodeOptions {
 
 export interface LocalNode {
   nodeName: string;
+  podCIDR: string;
+  internalIP: string;
   agent: NodeAgent;
   runtime: ProcessRuntime;
   /** Stops the agent; pods keep running for the next start (kubelet semantics). */
@@ -252,6 +254,8 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
   let stopped = false;
   return {
     nodeName,
+    podCIDR,
+    internalIP,
     agent,
     runtime,
     async stop() {
