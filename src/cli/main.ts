@@ -27,6 +27,7 @@ interface ServerFlags {
   runtime: string;
   nodeName?: string;
   podCidr: string;
+  podBridge: string;
   crashLoopBackoffInitialMs?: number;
   crashLoopBackoffMaxMs?: number;
   port: number;
@@ -54,6 +55,7 @@ function localNodeFor(opts: ServerFlags): ClusterOptions['localNode'] {
   return {
     nodeName: opts.nodeName,
     podCIDR: opts.podCidr,
+    runtime: { bridge: opts.podBridge },
     restartBackoff: { initialMs: opts.crashLoopBackoffInitialMs, maxMs: opts.crashLoopBackoffMaxMs },
   };
 }
@@ -70,6 +72,7 @@ program
   .option('--runtime <runtime>', 'container runtime of the local node: auto (process when root on Linux without --hollow-nodes), process, or hollow (no local node)', 'auto')
   .option('--node-name <name>', 'name of the local node (default: the host name)')
   .option('--pod-cidr <cidr>', "the local node's pod CIDR", '10.42.0.0/24')
+  .option('--pod-bridge <name>', "the Linux bridge the local node's pods are plugged into", 'skiff0')
   .option('--crash-loop-backoff-initial-ms <ms>', 'first CrashLoopBackOff delay of the local node (kubelet: 10000)', parseCount)
   .option('--crash-loop-backoff-max-ms <ms>', 'longest CrashLoopBackOff delay of the local node (kubelet: 300000)', parseCount)
   .option('--hollow-nodes <n>', 'simulated nodes that run pods as timers (kwok-style)', parseCount, 0)

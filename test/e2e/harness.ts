@@ -3,7 +3,8 @@
  * temporary data dir, and runs the real kubectl against it with a fresh HOME so no
  * cached discovery leaks between runs. Waits poll with deadlines, never fixed sleeps.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,6 +43,8 @@ export class Cluster {
     readonly url: string,
     readonly kubeconfig: string,
     readonly logs: { stdout: string; stderr: string },
+    /** The local node's bridge and pod CIDR (process runtime only). */
+    readonly node: { bridge?: string; podCIDR?: string } = {},
   ) {}
 
   static async start(opts: { dataDir?: string; extraArgs?: string[]; timeoutMs?: number } = {}): Promise<Cluster> {
@@ -53,6 +56,15 @@ export class Cluster {
     // host as root, and two suites running at once would share its bridge and pod CIDR.
     const extra = opts.extraArgs ?? [];
     const runtime = extra.includes('--runtime') ? [] : ['--runtime', 'hollow'];
+    // Suites on the process runtime run at the same time as others: each gets its own bridge and pod CIDR.
+    const node: { bridge?: string; podCIDR?: string } = {};
+    const i = extra.indexOf('--runtime');
+    if (i >= 0 && extra[i + 1] !== 'hollow') {
+      node.bridge = flagValue(extra, '--pod-bridge') ?? `skt${randomBytes(3).toString('hex')}`;
+      node.podCIDR = flagValue(extra, '--pod-cidr') ?? `10.42.${100 + randomInt(150)}.0/24`;
+      if (!extra.includes('--pod-bridge')) runtime.push('--pod-bridge', node.bridge);
+      if (!extra.includes('--pod-cidr')) runtime.push('--pod-cidr', node.podCIDR);
+    }
     const proc = spawn(process.execPath, [skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...runtime, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HOME: home },
@@ -71,7 +83,7 @@ export class Cluster {
     }
     const url = /ready at (\S+)/.exec(logs.stdout)![1];
     const kubeconfig = /kubeconfig: (\S+)/.exec(logs.stdout)![1];
-    return new Cluster(proc, dataDir, home, url, kubeconfig, logs);
+    return new Cluster(proc, dataDir, home, url, kubeconfig, logs, node);
   }
 
   /** Runs kubectl (the PATH dispatcher, or kubectl.1.<minor>) against this cluster. */
@@ -115,7 +127,14 @@ export class Cluster {
       clearTimeout(timer);
     }
     if (!opts.keepData) rmSync(dirname(this.dataDir), { recursive: true, force: true });
+    // The bridge outlives the node (as cni0 does); this suite's own one goes with it.
+    if (this.node.bridge && !opts.keepData) spawnSync('ip', ['link', 'del', this.node.bridge], { stdio: 'ignore' });
   }
+}
+
+function flagValue(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** Polls fn until it returns a truthy value or the deadline passes. */

@@ -15,7 +15,6 @@ import { Cluster, eventually } from './harness.js';
 
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const skip = isRoot ? false : 'the process runtime isolates pods only as root on Linux';
-const podCIDR = '10.42.0.0/24';
 
 interface PodJson {
   metadata: { uid: string; name: string };
@@ -87,7 +86,7 @@ describe('pods as processes', { skip }, () => {
     if (!c) return;
     await c.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--timeout=60s']);
     await c.stop({ keepData: true });
-    await cleanupProcessNode({ stateDir: join(dataDir, 'kubelet'), podCIDR, removeBridge: true, removeCgroupParent: true });
+    await cleanupProcessNode({ stateDir: join(dataDir, 'kubelet'), podCIDR: c.node.podCIDR!, bridge: c.node.bridge, removeBridge: true, removeCgroupParent: true });
     rmSync(join(dataDir, '..'), { recursive: true, force: true });
     rmSync(shared, { recursive: true, force: true });
   });
@@ -95,7 +94,7 @@ describe('pods as processes', { skip }, () => {
   test('the node reports the host and the process runtime', async () => {
     const node = JSON.parse(await c.k(['get', 'nodes', '-o', 'json'])).items[0];
     assert.equal(node.status.nodeInfo.containerRuntimeVersion, 'process://1.0');
-    assert.equal(node.spec.podCIDR, podCIDR);
+    assert.equal(node.spec.podCIDR, c.node.podCIDR);
     assert.equal(node.status.capacity.pods, '110');
     assert.ok(Number(node.status.capacity.cpu) >= 1);
     const isolation = node.status.conditions.find((x: { type: string }) => x.type === 'PodIsolation');
@@ -111,7 +110,7 @@ describe('pods as processes', { skip }, () => {
       },
       { timeoutMs: 20_000, what: 'hello to run' },
     );
-    assert.match(p.status.podIP ?? '', /^10\.42\.0\.\d+$/);
+    assert.ok((p.status.podIP ?? '').startsWith(c.node.podCIDR!.replace(/0\/24$/, '')), `${p.status.podIP} is in ${c.node.podCIDR}`);
     assert.match(await c.k(['get', 'pod', 'hello']), /hello\s+1\/1\s+Running\s+0\s/);
     await eventually(() => /stdout F hello$/m.test(logOf(p, 'hello')), { what: 'hello in the container log' });
   });
