@@ -3,14 +3,15 @@
  * server` process over HTTPS, and the workloads and scheduling benchmarks of issue 3
  * (bench/scheduling.ts), each compared in the same run with raw better-sqlite3
  * single-row transactions (the ceiling). Prints a Markdown report and, with --write,
- * replaces the generated sections of docs/benchmarks.md. `--only apiserver` or
- * `--only workloads` runs one section.
+ * replaces the generated sections of docs/benchmarks.md. `--only NAME` runs one
+ * section (see `sections`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawSqliteBaseline, type BaselineResult } from '../src/storage/sqlite/baseline.js';
+import { podStartSection } from './pod-start.js';
 import { workloadsBenchmark } from './scheduling.js';
 import { call, clientFrom, cpuMsOf, machineDescription, measure as measureWith, percentile, rssOf, startServer, writeDocSection } from './util.js';
 
@@ -148,17 +149,31 @@ async function workloadsSection(work: string, baseline: BaselineResult): Promise
   ].join('\n');
 }
 
+/**
+ * Every section of docs/benchmarks.md, by the name of its markers and of `--only NAME`.
+ * Adding a benchmark is adding its module and one line here.
+ */
+const sections: Record<string, (ctx: { work: string; baseline: () => BaselineResult }) => Promise<string>> = {
+  apiserver: ({ work, baseline }) => apiserverSection(work, baseline()),
+  workloads: ({ work, baseline }) => workloadsSection(work, baseline()),
+  'pod-start': ({ work }) => podStartSection(work),
+};
+
 async function main(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-  if (only !== undefined && only !== 'apiserver' && only !== 'workloads') throw new Error(`--only takes apiserver or workloads, not ${only}`);
+  if (only !== undefined && !(only in sections)) throw new Error(`--only takes one of ${Object.keys(sections).join(', ')}, not ${only}`);
   const work = mkdtempSync(join(tmpdir(), 'skiff-bench-'));
   const reports: Array<[string, string]> = [];
+  let baseline: BaselineResult | undefined;
   try {
-    // Reference: raw SQLite single-row transactions with the store's pragmas.
-    const baseline = rawSqliteBaseline(join(work, 'baseline.db'), N);
-    if (only !== 'workloads') reports.push(['apiserver', await apiserverSection(work, baseline)]);
-    if (only !== 'apiserver') reports.push(['workloads', await workloadsSection(work, baseline)]);
+    // Reference: raw SQLite single-row transactions with the store's pragmas (measured once, when a section needs it).
+    const ctx = { work, baseline: () => (baseline ??= rawSqliteBaseline(join(work, 'baseline.db'), N)) };
+    for (const [name, run] of Object.entries(sections)) {
+      if (only !== undefined && only !== name) continue;
+      process.stderr.write(`bench: section ${name}\n`);
+      reports.push([name, await run(ctx)]);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
