@@ -473,6 +473,7 @@ export class PodWorker {
       annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
       tty: spec.tty,
       stdin: spec.stdin,
+      stdinOnce: spec.stdinOnce,
       resources: spec.resources,
       securityContext: {
         runAsUser: spec.securityContext?.runAsUser ?? this.pod.spec?.securityContext?.runAsUser,

@@ -75,6 +75,8 @@ export interface ContainerConfig {
   annotations: Record<string, string>;
   tty?: boolean;
   stdin?: boolean;
+  /** Close the container's stdin once the first attacher leaves (kubectl run -i). */
+  stdinOnce?: boolean;
 }
 
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';

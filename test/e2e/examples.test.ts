@@ -95,6 +95,21 @@ describe('examples on the process runtime', { skip }, () => {
     assert.match(exit.stdout + exit.stderr, /command terminated with exit code 7/);
   });
 
+  test('kubectl run -i sends input to the container, and -it gives it a terminal', async () => {
+    const env = { ...process.env, HOME: c.home, KUBECONFIG: c.kubeconfig };
+    const piped = spawnSync('kubectl', ['run', 'talk', '--image=busybox', '--restart=Never', '-i', '--command', '--', 'sh', '-c', 'read x; echo got:$x'], { env, input: 'hello\n', encoding: 'utf8', timeout: 60_000 });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.match(piped.stdout, /got:hello/);
+    // stdinOnce: the container saw its input end when kubectl's did.
+    await eventually(async () => /Completed/.test(await c.k(['get', 'pod', 'talk', '--no-headers'])), { timeoutMs: 20_000, what: 'talk to complete' });
+
+    const cmd = `kubectl run term --image=busybox --restart=Never -it --command -- sh -c 'read x; tty; stty size; echo got:$x'`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...env, COLUMNS: '91', LINES: '27' }, input: 'typed\r', encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+    assert.match(r.stdout, /got:typed/);
+  });
+
   test('the API and its Redis sidecar talk over localhost behind /health probes', async () => {
     await c.k(['apply', '-f', join(repoRoot, 'examples', 'api-redis', 'api-redis.yaml')]);
     const pods = await readyPods('app=api', 2);

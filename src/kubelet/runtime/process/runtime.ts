@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createWriteStream, existsSync, openSync, readFileSync, statSync, writeSync, type Stats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseQuantity } from '../../../api/quantity.js';
@@ -31,6 +31,7 @@ import {
 } from '../../runtime.js';
 import { dialInNetns, dialTcp, runHostCommand } from '../../streaming/host-exec.js';
 import { readCriLog } from '../../streaming/logs.js';
+import { formatResolvConf, hostResolvConfText, podDNSConfig } from '../../dns.js';
 import { ContainerNotRunningError, type LogOptions, type StreamIO, type StreamingRuntime } from '../../streaming/types.js';
 import { CgroupManager, milliCPUToQuota, milliCPUToShares, type CgroupLimits } from './cgroups.js';
 import { launcherArgv, launcherScript, stageDir, startErrorExitCode, type LauncherMount, type LauncherTools } from './launcher.js';
@@ -498,46 +499,14 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
     return lines.join('\n') + '\n';
   }
 
-  /** kubelet's resolv.conf per dnsPolicy (ClusterFirst: cluster DNS, namespace search path, ndots:5). */
+  /** kubelet's resolv.conf per dnsPolicy (src/kubelet/dns.ts: cluster DNS, namespace search path, ndots:5). */
   private resolvConf(s: SandboxRecord): string | undefined {
     const c = s.config;
     const policy = c.dnsPolicy || 'ClusterFirst';
-    let servers: string[] = [];
-    let searches: string[] = [];
-    let options: string[] = [];
-    const cluster = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !s.hostNetwork);
-    if (cluster) {
-      servers = this.opts.clusterDNS ?? ['10.43.0.10'];
-      const d = this.clusterDomain;
-      searches = [`${c.namespace}.svc.${d}`, `svc.${d}`, d];
-      options = ['ndots:5'];
-    } else if (policy !== 'None') {
-      if (!c.dnsConfig) return undefined;
-      try {
-        for (const line of readFileSync('/etc/resolv.conf', 'utf8').split('\n')) {
-          const [k, ...rest] = line.trim().split(/\s+/);
-          if (k === 'nameserver' && rest[0]) servers.push(rest[0]);
-          else if (k === 'search') searches = rest;
-          else if (k === 'options') options.push(...rest);
-        }
-      } catch {
-        /* no host resolv.conf */
-      }
-    }
-    const dc = c.dnsConfig;
-    if (dc) {
-      servers = [...servers, ...(dc.nameservers ?? [])];
-      searches = [...searches, ...(dc.searches ?? [])];
-      for (const o of dc.options ?? []) {
-        options = options.filter((x) => x.split(':')[0] !== o.name);
-        options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
-      }
-    }
-    const lines: string[] = [];
-    if (searches.length) lines.push(`search ${[...new Set(searches)].join(' ')}`);
-    for (const ns of servers.slice(0, 3)) lines.push(`nameserver ${ns}`);
-    if (options.length) lines.push(`options ${options.join(' ')}`);
-    return lines.join('\n') + '\n';
+    // A host-network pod on the node's own resolver settings keeps the node's file.
+    if (s.hostNetwork && policy !== 'ClusterFirstWithHostNet' && policy !== 'None' && !c.dnsConfig) return undefined;
+    const node = { clusterDNS: this.opts.clusterDNS ?? ['10.43.0.10'], clusterDomain: this.clusterDomain, hostResolvConf: hostResolvConfText() };
+    return formatResolvConf(podDNSConfig({ namespace: c.namespace, hostNetwork: s.hostNetwork, dnsPolicy: c.dnsPolicy, dnsConfig: c.dnsConfig }, node));
   }
 
   async podSandboxStatus(sandboxId: string): Promise<PodSandboxStatus> {
@@ -779,9 +748,11 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
     const dir = this.containerDir(containerId);
     await rm(join(dir, 'exit'), { force: true });
     await rm(join(dir, 'start-error'), { force: true });
+    // spec.stdin/tty: the shim keeps a FIFO for attachers (and a terminal); the agent cannot keep either across restarts.
+    const stdio = this.shim && (c.config.stdin || c.config.tty) ? { SKIFF_SHIM_STDIN: join(dir, 'stdin'), SKIFF_SHIM_CTL: join(dir, 'ctl'), ...(c.config.tty ? { SKIFF_SHIM_TTY: '1' } : {}) } : {};
     const req = {
       argv: this.launchArgv(c, s),
-      env: c.env,
+      env: { ...c.env, ...stdio },
       logPath: c.logPath,
       exitFile: join(dir, 'exit'),
       maxLogBytes: this.opts.containerLogMaxBytes ?? defaultContainerLogMaxBytes,
@@ -1027,14 +998,38 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
 
   /**
    * `kubectl attach`: the container's output from now on, until it exits or the client
-   * leaves. Its stdin is not connected (skiff-shim gives containers /dev/null), so input is dropped.
+   * leaves; with spec.stdin the client's input goes to the container (through skiff-shim's
+   * FIFO), with spec.tty on its terminal, resized as the client's is.
    */
   async attach(containerId: string, io: StreamIO): Promise<void> {
     const c = this.container(containerId);
     if (c.status.state !== 'CONTAINER_RUNNING') throw new ContainerNotRunningError(containerId, c.status.state);
-    io.stdin?.resume();
     const abort = new AbortController();
     io.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+    const dir = this.containerDir(containerId);
+    const control = (line: string) => {
+      const fd = openFifoWriter(join(dir, 'ctl'));
+      if (fd === undefined) return;
+      try {
+        writeSync(fd, `${line}\n`);
+      } catch {
+        /* the shim is gone */
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const inputFd = c.config.stdin && io.stdin ? openFifoWriter(join(dir, 'stdin')) : undefined;
+    const input = inputFd === undefined ? undefined : createWriteStream('', { fd: inputFd });
+    if (input && io.stdin) {
+      input.on('error', () => undefined);
+      io.stdin.pipe(input, { end: false });
+      io.stdin.once('end', () => {
+        input.end();
+        // stdinOnce: the container's stdin closes when the first attacher's does (kubectl run -i).
+        if (c.config.stdinOnce) control('eof');
+      });
+    } else io.stdin?.resume();
+    if (c.config.tty && io.tty) io.onResize?.((size) => control(`resize ${size.height} ${size.width}`));
     const out = this.logs(containerId, { follow: true, tailLines: 0, signal: abort.signal });
     const sink = io.stdout ?? io.stderr;
     await new Promise<void>((resolve) => {
@@ -1042,7 +1037,10 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
       out.once('end', () => resolve());
       out.once('error', () => resolve());
       out.once('close', () => resolve());
+      abort.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    if (input && io.stdin) io.stdin.unpipe(input);
+    input?.end();
   }
 
   /** `kubectl port-forward`: a connection to localhost:port inside the pod's network namespace. */
@@ -1102,6 +1100,15 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
   /** Deletes the (empty) cgroup parent of all pods. */
   async removeCgroupParent(): Promise<void> {
     if (this.cgroups.mode !== 'none') await this.cgroups.removeParent().catch((err) => this.log({ level: 'warn', msg: 'cannot remove cgroup parent', error: errorMessage(err) }));
+  }
+}
+
+/** A FIFO the shim reads, opened without blocking: undefined when nobody reads it (no shim, no stdin). */
+function openFifoWriter(path: string): number | undefined {
+  try {
+    return openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    return undefined;
   }
 }
 
