@@ -125,6 +125,55 @@ describe('examples on the process runtime', { skip }, () => {
     assert.deepEqual(deploy.spec.template.spec.containers[0].resources.limits, { cpu: '1', memory: '256Mi' });
   });
 
+  test('a failing liveness probe restarts the container; a failing readiness probe takes the pod out of Ready', async () => {
+    await c.k(['apply', '-f', '-'], {
+      stdin: `apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  containers:
+  - name: web
+    image: python
+    command: [sh, -c, 'touch /tmp/alive /tmp/ready; exec python3 -m http.server 8000']
+    livenessProbe:
+      exec: {command: [test, -f, /tmp/alive]}
+      periodSeconds: 1
+      failureThreshold: 2
+    readinessProbe:
+      httpGet: {path: /tmp/ready, port: 8000}
+      periodSeconds: 1
+`,
+    });
+    const ready = async (want: boolean) =>
+      eventually(
+        async () => {
+          const p = JSON.parse(await c.k(['get', 'pod', 'probed', '-o', 'json'])) as PodJson;
+          return p.status.conditions?.some((x) => x.type === 'Ready' && x.status === (want ? 'True' : 'False')) ? p : undefined;
+        },
+        { timeoutMs: 30_000, what: `probed Ready=${want}` },
+      );
+    await ready(true);
+    // http.server serves the container's cwd (/): the readiness file is /tmp/ready inside the pod.
+    await c.k(['exec', 'probed', '--', 'rm', '/tmp/ready']);
+    await ready(false);
+    assert.match(await c.k(['get', 'pod', 'probed', '--no-headers']), /probed\s+0\/1\s+Running/);
+    await c.k(['exec', 'probed', '--', 'touch', '/tmp/ready']);
+    await ready(true);
+
+    await c.k(['exec', 'probed', '--', 'rm', '/tmp/alive']);
+    const p = await eventually(
+      async () => {
+        const x = JSON.parse(await c.k(['get', 'pod', 'probed', '-o', 'json'])) as PodJson;
+        return (x.status.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? x : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the container to be restarted' },
+    );
+    assert.ok(p.status.containerStatuses![0].restartCount >= 1);
+    const events = await c.k(['get', 'events', '--field-selector', 'involvedObject.name=probed']);
+    assert.match(events, /Liveness probe failed/);
+    assert.match(events, /Container web failed liveness probe, will be restarted/);
+  });
+
   test('a preStop hook runs before the container is stopped', async () => {
     const marker = `/var/tmp/skiff-prestop-${process.pid}`;
     await c.k(['apply', '-f', '-'], {
