@@ -8,8 +8,8 @@ import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { KObject } from '../api/types.js';
-import { Informer, InformerFactory, Resources, gvr, type Client, type Gvr, type InformerOptions } from '../client/index.js';
-import { eventually } from '../client/testing.js';
+import { Resources, gvr } from '../client/index.js';
+import { eventually, SeededInformerFactory } from '../client/testing.js';
 import { ControllerTestEnv } from '../controllers/common/test-env.js';
 import { startIngressController, type RunningIngressController } from './index.js';
 import { selfSignedCertificate } from './tls.js';
@@ -60,20 +60,9 @@ const slice = (name: string, port: number, ready = true): KObject => ({
   endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready } }],
 });
 
-/** EndpointSlices with loopback addresses are refused by the API (as kube does): the test puts them straight in the cache. */
-class SeededSlices extends InformerFactory {
-  readonly slices: Informer;
-  constructor(client: Client) {
-    super(client);
-    this.slices = new Informer(client, Resources.endpointslices, {});
-  }
-  override for(r: Gvr, o: Omit<InformerOptions, 'log'> = {}): Informer {
-    return r.resource === 'endpointslices' ? this.slices : super.for(r, o);
-  }
-}
-
 describe('ingress controller', () => {
-  let informers: SeededSlices;
+  let informers: SeededInformerFactory;
+  const slices = () => informers.for(Resources.endpointslices);
   let env: ControllerTestEnv;
   let controller: RunningIngressController;
   const abort = new AbortController();
@@ -108,8 +97,9 @@ describe('ingress controller', () => {
         ],
       },
     });
-    informers = new SeededSlices(c);
-    informers.slices.seed([slice('web-1', ports[0]), slice('web-2', ports[1])]);
+    // EndpointSlices with loopback addresses are refused by the API (as kube does): they go straight into the cache.
+    informers = new SeededInformerFactory(c, [Resources.endpointslices]);
+    slices().seed([slice('web-1', ports[0]), slice('web-2', ports[1])]);
     controller = await startIngressController({ client: c, informers, signal: abort.signal, log: (m) => logs.push(m), address: '127.0.0.1', httpPort: 0, httpsPort: 0 });
     informers.start(abort.signal);
   });
@@ -149,7 +139,7 @@ describe('ingress controller', () => {
   });
 
   it('an endpoint that is not ready receives nothing', async () => {
-    informers.slices.seed([slice('web-2', ports[1], false)]);
+    slices().seed([slice('web-2', ports[1], false)]);
     await eventually(async () => {
       const answers = await Promise.all(Array.from({ length: 6 }, () => get(controller.httpPort, 'web.test')));
       return answers.every((a) => a.backend === 'one');
