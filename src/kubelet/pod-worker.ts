@@ -200,6 +200,11 @@ export class PodWorker {
       dnsConfig: spec.dnsConfig,
       hostAliases: spec.hostAliases,
       subdomain: spec.subdomain,
+      portMappings: [...(spec.initContainers ?? []), ...(spec.containers ?? [])].flatMap((c: KObject) =>
+        ((c.ports ?? []) as KObject[])
+          .filter((p) => Number(p.hostPort) > 0)
+          .map((p) => ({ protocol: p.protocol ?? 'TCP', containerPort: Number(p.containerPort), hostPort: Number(p.hostPort), hostIP: p.hostIP || undefined })),
+      ),
     };
   }
 

@@ -26,6 +26,16 @@ export interface PodSandboxConfig {
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: Array<{ name: string; value?: string }> };
   hostAliases?: Array<{ ip: string; hostnames?: string[] }>;
   subdomain?: string;
+  /** Containers' ports with a hostPort (CRI port_mappings): reachable on the node. */
+  portMappings?: PortMapping[];
+}
+
+export interface PortMapping {
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  containerPort: number;
+  hostPort: number;
+  /** Empty: every address of the node. */
+  hostIP?: string;
 }
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';

@@ -174,6 +174,25 @@ spec:
     assert.match(events, /Container web failed liveness probe, will be restarted/);
   });
 
+  test('a hostPort reaches the pod from the node', async () => {
+    const hostPort = 20_000 + (process.pid % 9000);
+    await c.k(['apply', '-f', '-'], {
+      stdin: `apiVersion: v1
+kind: Pod
+metadata: {name: ported}
+spec:
+  containers:
+  - name: web
+    image: python
+    command: [python3, -m, http.server, "8000"]
+    ports: [{containerPort: 8000, hostPort: ${hostPort}, hostIP: 127.0.0.1}]
+`,
+    });
+    await eventually(async () => (await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: `the pod on 127.0.0.1:${hostPort}` });
+    await c.k(['delete', 'pod', 'ported', '--grace-period=1']);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined)) === undefined, { timeoutMs: 20_000, what: 'the hostPort to close with the pod' });
+  });
+
   test('a preStop hook runs before the container is stopped', async () => {
     const marker = `/var/tmp/skiff-prestop-${process.pid}`;
     await c.k(['apply', '-f', '-'], {

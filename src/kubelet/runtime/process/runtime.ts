@@ -36,6 +36,7 @@ import { ContainerNotRunningError, type LogOptions, type StreamIO, type Streamin
 import { CgroupManager, milliCPUToQuota, milliCPUToShares, type CgroupLimits } from './cgroups.js';
 import { launcherArgv, launcherScript, stageDir, startErrorExitCode, type LauncherMount, type LauncherTools } from './launcher.js';
 import { containerLogFile, defaultContainerLogMaxBytes, defaultContainerLogMaxFiles, podLogDir, removeContainerLogs } from './logs.js';
+import { HostPorts } from './hostports.js';
 import { compileShim, findTool, launchInAgent, launchWithShim, processStartTime, readExitFile, sameProcess, type Launched } from './monitor.js';
 import { Ipam, PodNetwork, netnsPath, run } from './network.js';
 import {
@@ -188,6 +189,7 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
   private readonly listeners = new Set<(ev: RuntimeEvent) => void>();
   private readonly cpuSamples = new Map<string, { at: number; usage: number; nanoCores: number }>();
   private readonly records = new RecordWriter();
+  private readonly hostPorts = new HostPorts();
   private readonly clock: () => number;
   private readonly log: (msg: Record<string, unknown>) => void;
   private tools: LauncherTools = { sh: '/bin/sh' };
@@ -354,6 +356,9 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
         s.state = 'SANDBOX_NOTREADY';
         if (s.netns && this.network) await this.network.tearDown(s.id, s.netns, s.hostVeth ?? '').catch(() => undefined);
         await this.saveSandbox(s);
+      } else if (!s.hostNetwork) {
+        // The relays died with the previous agent: open them again.
+        await this.hostPorts.start(s.id, s.ip, s.config.portMappings).catch((err) => this.log({ level: 'warn', msg: 'cannot reopen hostPorts', sandbox: s.id, error: errorMessage(err) }));
       }
     }
     await this.ipam.retainOnly(new Set([...this.sandboxes.values()].filter((s) => s.state === 'SANDBOX_READY').map((s) => s.id)));
@@ -452,6 +457,8 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
       rec.ip = hostNetwork ? this.hostIP : await this.network!.setUp(id, rec.netns!, rec.hostVeth!);
       await this.writeSandboxFiles(rec);
       await mkdir(podLogDir(this.opts.stateDir, cfg.namespace, cfg.name, cfg.uid), { recursive: true });
+      // hostNetwork pods already listen on the node's own ports.
+      if (!hostNetwork) await this.hostPorts.start(id, rec.ip, cfg.portMappings);
       rec.state = 'SANDBOX_READY';
       await this.saveSandbox(rec);
     } catch (err) {
@@ -518,6 +525,7 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
   async stopPodSandbox(sandboxId: string): Promise<void> {
     const s = this.sandboxes.get(sandboxId);
     if (!s) return;
+    this.hostPorts.stop(sandboxId);
     await Promise.all(this.containersOf(sandboxId).map((c) => this.stopContainer(c.status.id, 0)));
     if (s.netns && this.network) {
       // A sandbox left half-made by a crash shares its namespace name with its successor: not ours to delete then.
@@ -1079,6 +1087,7 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
   /** Stops watching (timers, listeners); containers keep running for the next agent. */
   close(): void {
     this.closed = true;
+    this.hostPorts.stopAll();
     clearInterval(this.relistTimer);
     this.listeners.clear();
   }
