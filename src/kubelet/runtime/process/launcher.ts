@@ -1,5 +1,6 @@
 /**
- * @module The argv that turns a container into a host process inside its pod sandbox:
+ * @module The argv that turns a container into a host process inside its pod sandbox —
+ * skiff-launch with a spec file (launch-source.ts), or without a C compiler
  * `nsenter --net=<pod netns>` → `unshare --mount --uts` (a private mount namespace per
  * container) → a short /bin/sh preamble that joins the container's cgroups, sets the
  * pod hostname, mounts a private /tmp and /dev/shm, the pod's hosts/resolv.conf/hostname
@@ -72,12 +73,64 @@ function mountOrder(a: LauncherMount, b: LauncherMount): number {
 /** Where sources are staged inside the container's own /dev/shm before /tmp and volumes cover them. */
 export const stageDir = '/dev/shm/.skiff-stage';
 
+/** One step of starting a container, rendered as shell (launcherScript) or for skiff-launch (launchSpec). */
+type Step =
+  | { op: 'cgroup'; path: string }
+  | { op: 'hostname'; name: string }
+  | { op: 'tmpfs'; target: string; flags: string; data: string }
+  | { op: 'stage'; dir: string }
+  | { op: 'stagefile' | 'stagedir'; src: string; at: string }
+  | { op: 'bind'; src: string; target: string; file: boolean; volume: boolean }
+  | { op: 'ro'; target: string }
+  | { op: 'unstage' };
+
 /**
- * The preamble run by /bin/sh before exec'ing the container's command. Mount sources
- * (the state dir may live under /tmp or under a volume's mountPath) are first bind-
- * mounted into a stage in the container's private /dev/shm, so covering /tmp or any
- * mountPath never hides a source that a later mount needs.
+ * What happens between entering the container's namespaces and exec'ing its command.
+ * Mount sources (the state dir may live under /tmp or under a volume's mountPath) are
+ * first bind-mounted into a stage in the container's private /dev/shm, so covering /tmp
+ * or any mountPath never hides a source that a later mount needs.
  */
+function launchSteps(spec: LauncherSpec): Step[] {
+  const steps: Step[] = spec.cgroupProcsFiles.map((path) => ({ op: 'cgroup', path }));
+  if (!spec.isolate) return steps;
+  if (spec.hostname) steps.push({ op: 'hostname', name: spec.hostname });
+  const etc = spec.etcFiles ?? {};
+  const sources: Array<{ path: string; file: boolean }> = [];
+  const staged = (path: string, file: boolean): string => {
+    if (!spec.stage) return path;
+    sources.push({ path, file });
+    return `${spec.stage}/${sources.length - 1}`;
+  };
+  const etcMounts: Array<[string, string]> = [];
+  if (etc.hosts) etcMounts.push([staged(etc.hosts, true), '/etc/hosts']);
+  if (etc.resolvConf) etcMounts.push([staged(etc.resolvConf, true), '/etc/resolv.conf']);
+  if (etc.hostname && spec.hasEtcHostname) etcMounts.push([staged(etc.hostname, true), '/etc/hostname']);
+  // Deeper mounts after their parents, so /data/sub lands inside /data; a volume at /dev/shm goes last (it covers the stage).
+  const volumes = [...spec.mounts].sort((a, b) => Number(within(a.containerPath, '/dev/shm')) - Number(within(b.containerPath, '/dev/shm')) || mountOrder(a, b));
+  const volumeSources = volumes.map((v) => staged(v.hostPath, !!v.file));
+  steps.push({ op: 'tmpfs', target: '/dev/shm', flags: 'nosuid,nodev,noexec', data: 'mode=1777,size=64m' });
+  if (spec.stage && sources.length) {
+    steps.push({ op: 'stage', dir: spec.stage });
+    sources.forEach((src, i) => steps.push({ op: src.file ? 'stagefile' : 'stagedir', src: src.path, at: `${spec.stage}/${i}` }));
+  }
+  steps.push({ op: 'tmpfs', target: '/tmp', flags: 'nosuid,nodev', data: 'mode=1777' });
+  for (const [from, to] of etcMounts) steps.push({ op: 'bind', src: from, target: to, file: true, volume: false });
+  let unstaged = false;
+  const unstage = () => {
+    if (unstaged || !spec.stage || !sources.length) return;
+    unstaged = true;
+    steps.push({ op: 'unstage' });
+  };
+  volumes.forEach((v, i) => {
+    if (within(v.containerPath, '/dev/shm')) unstage();
+    steps.push({ op: 'bind', src: volumeSources[i], target: v.containerPath, file: !!v.file, volume: true });
+    if (v.readOnly) steps.push({ op: 'ro', target: v.containerPath });
+  });
+  unstage();
+  return steps;
+}
+
+/** The preamble run by /bin/sh before exec'ing the container's command (no C compiler: no skiff-launch). */
 export function launcherScript(spec: LauncherSpec): string {
   const q = shellQuote;
   const mount = q(spec.tools.mount ?? 'mount');
@@ -86,51 +139,43 @@ export function launcherScript(spec: LauncherSpec): string {
   // Opened before any mount: the state dir may sit under /tmp or a mountPath, hidden later.
   lines.push(`exec 9>${q(spec.startErrorFile)} || exit ${startErrorExitCode}`);
   lines.push(`fail() { printf '%s' "$1" >&9; printf 'skiff: %s\\n' "$1" >&2; exit ${startErrorExitCode}; }`);
-  for (const f of spec.cgroupProcsFiles) lines.push(`echo $$ > ${q(f)} || fail ${q(`cannot join cgroup ${f}`)}`);
-  if (spec.isolate) {
-    if (spec.hostname) lines.push(`printf '%s' ${q(spec.hostname)} > /proc/sys/kernel/hostname || fail 'cannot set the pod hostname'`);
-    const m = (args: string, what: string) => lines.push(`e=$(${mount} ${args} 2>&1) || fail ${q(`${what}: `)}"$e"`);
-    const etc = spec.etcFiles ?? {};
-    const sources: Array<{ path: string; file: boolean }> = [];
-    const staged = (path: string, file: boolean): string => {
-      if (!spec.stage) return path;
-      sources.push({ path, file });
-      return `${spec.stage}/${sources.length - 1}`;
-    };
-    const etcMounts: Array<[string, string]> = [];
-    if (etc.hosts) etcMounts.push([staged(etc.hosts, true), '/etc/hosts']);
-    if (etc.resolvConf) etcMounts.push([staged(etc.resolvConf, true), '/etc/resolv.conf']);
-    if (etc.hostname && spec.hasEtcHostname) etcMounts.push([staged(etc.hostname, true), '/etc/hostname']);
-    // Deeper mounts after their parents, so /data/sub lands inside /data; a volume at /dev/shm goes last (it covers the stage).
-    const volumes = [...spec.mounts].sort((a, b) => Number(within(a.containerPath, '/dev/shm')) - Number(within(b.containerPath, '/dev/shm')) || mountOrder(a, b));
-    const volumeSources = volumes.map((v) => staged(v.hostPath, !!v.file));
-    m(`-t tmpfs -o mode=1777,nosuid,nodev,noexec,size=64m shm /dev/shm`, 'mounting a private /dev/shm');
-    if (spec.stage && sources.length) {
-      lines.push(`mkdir -p ${q(spec.stage)} || fail 'cannot create the mount stage'`);
-      sources.forEach((src, i) => {
-        const at = q(`${spec.stage}/${i}`);
-        lines.push(src.file ? `: > ${at} || fail 'cannot stage a mount'` : `mkdir ${at} || fail 'cannot stage a mount'`);
-        m(`--bind ${q(src.path)} ${at}`, `mounting ${src.path}`);
-      });
+  const m = (args: string, what: string) => lines.push(`e=$(${mount} ${args} 2>&1) || fail ${q(`${what}: `)}"$e"`);
+  for (const st of launchSteps(spec)) {
+    switch (st.op) {
+      case 'cgroup':
+        lines.push(`echo $$ > ${q(st.path)} || fail ${q(`cannot join cgroup ${st.path}`)}`);
+        break;
+      case 'hostname':
+        lines.push(`printf '%s' ${q(st.name)} > /proc/sys/kernel/hostname || fail 'cannot set the pod hostname'`);
+        break;
+      case 'tmpfs':
+        m(`-t tmpfs -o ${st.data},${st.flags} ${st.target === '/dev/shm' ? 'shm' : 'tmpfs'} ${st.target}`, `mounting a private ${st.target}`);
+        break;
+      case 'stage':
+        lines.push(`mkdir -p ${q(st.dir)} || fail 'cannot create the mount stage'`);
+        break;
+      case 'stagefile':
+      case 'stagedir':
+        lines.push(st.op === 'stagefile' ? `: > ${q(st.at)} || fail 'cannot stage a mount'` : `mkdir ${q(st.at)} || fail 'cannot stage a mount'`);
+        m(`--bind ${q(st.src)} ${q(st.at)}`, `mounting ${st.src}`);
+        break;
+      case 'bind': {
+        const target = q(st.target);
+        if (st.volume) {
+          // Mount points missing inside /tmp or a volume are created there, as runc creates them in the rootfs.
+          if (st.file) lines.push(`[ -e ${target} ] || { mkdir -p ${q(parentDir(st.target))} && : > ${target}; } || fail ${q(`cannot create mount point ${st.target}`)}`);
+          else lines.push(`[ -d ${target} ] || mkdir -p ${target} || fail ${q(`cannot create mount point ${st.target}`)}`);
+        }
+        m(`--bind ${q(st.src)} ${st.volume ? target : st.target}`, st.volume ? `mounting volume at ${st.target}` : `mounting ${st.target}`);
+        break;
+      }
+      case 'ro':
+        m(`-o remount,bind,ro ${q(st.target)}`, `making ${st.target} read-only`);
+        break;
+      case 'unstage':
+        lines.push(`for s in ${q(spec.stage!)}/*; do ${umount} -l "$s" 2>/dev/null; rm -rf "$s"; done; rmdir ${q(spec.stage!)} 2>/dev/null`);
+        break;
     }
-    m(`-t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp`, 'mounting a private /tmp');
-    for (const [from, to] of etcMounts) m(`--bind ${q(from)} ${to}`, `mounting ${to}`);
-    let unstaged = false;
-    const unstage = () => {
-      if (unstaged || !spec.stage || !sources.length) return;
-      unstaged = true;
-      lines.push(`for s in ${q(spec.stage)}/*; do ${umount} -l "$s" 2>/dev/null; rm -rf "$s"; done; rmdir ${q(spec.stage)} 2>/dev/null`);
-    };
-    volumes.forEach((v, i) => {
-      const target = q(v.containerPath);
-      if (within(v.containerPath, '/dev/shm')) unstage();
-      // Mount points missing inside /tmp or a volume are created there, as runc creates them in the rootfs.
-      if (v.file) lines.push(`[ -e ${target} ] || { mkdir -p ${q(parentDir(v.containerPath))} && : > ${target}; } || fail ${q(`cannot create mount point ${v.containerPath}`)}`);
-      else lines.push(`[ -d ${target} ] || mkdir -p ${target} || fail ${q(`cannot create mount point ${v.containerPath}`)}`);
-      m(`--bind ${q(volumeSources[i])} ${target}`, `mounting volume at ${v.containerPath}`);
-      if (v.readOnly) m(`-o remount,bind,ro ${target}`, `making ${v.containerPath} read-only`);
-    });
-    unstage();
   }
   const wd = spec.workingDir || '/';
   lines.push(`cd ${q(wd)} 2>/dev/null || fail ${q(`chdir to cwd ("${wd}") set in config.json failed: no such file or directory`)}`);
@@ -148,6 +193,55 @@ export function launcherScript(spec: LauncherSpec): string {
     lines.push(`exec ${q(spec.tools.setpriv)} ${args.join(' ')} -- "$@"`);
   } else lines.push('exec "$@"');
   return lines.join('\n');
+}
+
+export class LaunchSpecError extends Error {}
+
+/** The directive file skiff-launch reads (launch-source.ts): the same steps as launcherScript, in order. */
+export function launchSpec(spec: LauncherSpec): string {
+  const lines: string[][] = [['err', spec.startErrorFile]];
+  if (spec.netnsPath) lines.push(['netns', spec.netnsPath]);
+  if (spec.isolate) lines.push(['isolate']);
+  for (const st of launchSteps(spec)) {
+    switch (st.op) {
+      case 'cgroup':
+        lines.push(['cgroup', st.path]);
+        break;
+      case 'hostname':
+        lines.push(['hostname', st.name]);
+        break;
+      case 'tmpfs':
+        lines.push(['tmpfs', st.target, st.flags, st.data]);
+        break;
+      case 'stage':
+        lines.push(['stage', st.dir]);
+        break;
+      case 'stagefile':
+      case 'stagedir':
+        lines.push([st.op, st.src, st.at]);
+        break;
+      case 'bind':
+        lines.push(['bind', st.src, st.target, st.file ? 'file' : 'dir']);
+        break;
+      case 'ro':
+        lines.push(['ro', st.target]);
+        break;
+      case 'unstage':
+        lines.push(['unstage']);
+        break;
+    }
+  }
+  lines.push(['cwd', spec.workingDir || '/']);
+  const u = spec.user;
+  if (u && (u.uid !== undefined || u.gid !== undefined))
+    lines.push(['user', u.uid !== undefined ? String(u.uid) : '-', String(u.gid ?? 0), u.supplementalGroups?.length ? u.supplementalGroups.join(',') : '-']);
+  for (const l of lines) for (const f of l) if (/[\t\n]/.test(f) || f === '') throw new LaunchSpecError(`cannot start a container with a tab or newline in ${JSON.stringify(f)}`);
+  return lines.map((l) => l.join('\t')).join('\n') + '\n';
+}
+
+/** The argv that runs the container through skiff-launch with a spec file written by launchSpec. */
+export function nativeLauncherArgv(launcher: string, specFile: string, command: string[]): string[] {
+  return [launcher, specFile, '--', ...command];
 }
 
 /** The full argv (absolute program first) that starts the container. */

@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, readFileSync, renameSync, writeFileS
 import { mkdir, writeFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CriLogWriter } from '../../streaming/logs.js';
+import { launchProtocolVersion, launchSource } from './launch-source.js';
 import { shimProtocolVersion, shimSource } from './shim-source.js';
 
 export interface LaunchRequest {
@@ -95,11 +96,11 @@ export function sameProcess(pid: number | undefined, startTime: string | undefin
   return processStartTime(pid) === startTime;
 }
 
-/** Compiles skiff-shim into binDir (once per source version); undefined when no compiler works. */
-export async function compileShim(binDir: string, log: (msg: Record<string, unknown>) => void): Promise<string | undefined> {
+/** Compiles a C program of ours into binDir (once per source version); undefined when no compiler works. */
+async function compileProgram(binDir: string, name: string, source: string, version: number, log: (msg: Record<string, unknown>) => void): Promise<string | undefined> {
   if (process.platform !== 'linux') return undefined;
-  const hash = createHash('sha256').update(`${shimProtocolVersion}\n${shimSource}`).digest('hex').slice(0, 12);
-  const bin = join(binDir, `skiff-shim-${hash}`);
+  const hash = createHash('sha256').update(`${version}\n${source}`).digest('hex').slice(0, 12);
+  const bin = join(binDir, `${name}-${hash}`);
   try {
     accessSync(bin, constants.X_OK);
     return bin;
@@ -107,9 +108,9 @@ export async function compileShim(binDir: string, log: (msg: Record<string, unkn
     /* build it */
   }
   await mkdir(binDir, { recursive: true });
-  const src = join(binDir, `skiff-shim-${hash}.c`);
+  const src = join(binDir, `${name}-${hash}.${process.pid}.c`);
   const tmp = `${bin}.${process.pid}.tmp`;
-  await writeFile(src, shimSource);
+  await writeFile(src, source);
   const cc = process.env.CC || 'cc';
   try {
     await new Promise<void>((resolve, reject) =>
@@ -118,12 +119,22 @@ export async function compileShim(binDir: string, log: (msg: Record<string, unkn
     await rename(tmp, bin);
     return bin;
   } catch (err) {
-    log({ level: 'warn', msg: 'cannot build skiff-shim; containers will not survive an agent restart', compiler: cc, error: String(err).slice(0, 500) });
+    log({ level: 'warn', msg: `cannot build ${name}`, compiler: cc, error: String(err).slice(0, 500) });
     await rm(tmp, { force: true });
     return undefined;
   } finally {
     await rm(src, { force: true });
   }
+}
+
+/** skiff-shim; without it containers do not survive an agent restart. */
+export function compileShim(binDir: string, log: (msg: Record<string, unknown>) => void): Promise<string | undefined> {
+  return compileProgram(binDir, 'skiff-shim', shimSource, shimProtocolVersion, log);
+}
+
+/** skiff-launch; without it containers start through the shell preamble of launcher.ts. */
+export function compileLauncher(binDir: string, log: (msg: Record<string, unknown>) => void): Promise<string | undefined> {
+  return compileProgram(binDir, 'skiff-launch', launchSource, launchProtocolVersion, log);
 }
 
 /** Starts the container under skiff-shim; resolves once its pid is known. */

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, createWriteStream, existsSync, openSync, readFileSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, createWriteStream, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseQuantity } from '../../../api/quantity.js';
@@ -34,10 +34,10 @@ import { readCriLog } from '../../streaming/logs.js';
 import { formatResolvConf, hostResolvConfText, podDNSConfig } from '../../dns.js';
 import { ContainerNotRunningError, type LogOptions, type StreamIO, type StreamingRuntime } from '../../streaming/types.js';
 import { CgroupManager, milliCPUToQuota, milliCPUToShares, type CgroupLimits } from './cgroups.js';
-import { launcherArgv, launcherScript, stageDir, startErrorExitCode, type LauncherMount, type LauncherTools } from './launcher.js';
+import { launcherArgv, launcherScript, launchSpec, nativeLauncherArgv, stageDir, startErrorExitCode, type LauncherMount, type LauncherSpec, type LauncherTools } from './launcher.js';
 import { containerLogFile, defaultContainerLogMaxBytes, defaultContainerLogMaxFiles, podLogDir, removeContainerLogs } from './logs.js';
 import { HostPorts } from './hostports.js';
-import { compileShim, findTool, launchInAgent, launchWithShim, processStartTime, readExitFile, sameProcess, type Launched } from './monitor.js';
+import { compileLauncher, compileShim, findTool, launchInAgent, launchWithShim, processStartTime, readExitFile, sameProcess, type Launched } from './monitor.js';
 import { Ipam, PodNetwork, netnsPath, run } from './network.js';
 import {
   ContainerCreateError,
@@ -198,6 +198,7 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
   private cgroups: CgroupManager = CgroupManager.detect({ enabled: false });
   private isolate = false;
   private shim?: string;
+  private launcher?: string;
   private caps!: ProcessRuntimeCapabilities;
   private relistTimer?: NodeJS.Timeout;
   private closed = false;
@@ -279,6 +280,8 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
       if (!this.shim && monitor === 'shim') throw new Error('skiff-shim could not be built (is a C compiler installed?)');
     }
     if (!this.shim) warnings.push('skiff-shim is not available: containers stop when the node agent stops');
+    // Native launching needs a C compiler too; the shell preamble does the same with ~20 programs per start.
+    if (this.opts.nativeLauncher !== false) this.launcher = await compileLauncher(join(dir, 'bin'), this.log);
     this.caps = {
       network: this.network ? 'pod' : 'host',
       mountNamespaces: this.isolate,
@@ -732,7 +735,7 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
       const file = !!st && !st.isDirectory();
       return { hostPath: m.hostPath, containerPath: m.containerPath, readOnly: m.readOnly, file };
     });
-    return launcherArgv({
+    const spec: LauncherSpec = {
       tools: this.tools,
       netnsPath: this.isolate && !s.hostNetwork && s.netns ? netnsPath(s.netns) : undefined,
       isolate: this.isolate,
@@ -746,7 +749,11 @@ export class ProcessRuntime implements PodRuntime, StreamingRuntime {
       user: this.isolate ? c.user : undefined,
       startErrorFile: join(this.containerDir(c.status.id), 'start-error'),
       command: [...(cfg.command ?? []), ...(cfg.args ?? [])],
-    });
+    };
+    if (!this.launcher) return launcherArgv(spec);
+    const specFile = join(this.containerDir(c.status.id), 'launch.spec');
+    writeFileSync(specFile, launchSpec(spec));
+    return nativeLauncherArgv(this.launcher, specFile, spec.command);
   }
 
   async startContainer(containerId: string): Promise<void> {

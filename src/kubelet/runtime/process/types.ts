@@ -33,6 +33,8 @@ export interface ProcessRuntimeOptions {
   isolation?: 'auto' | 'none';
   /** Who watches container processes: skiff-shim (survives agent restarts) or the agent. */
   monitor?: 'auto' | 'shim' | 'agent';
+  /** Start containers with skiff-launch (default, when a C compiler works) rather than the shell preamble. */
+  nativeLauncher?: boolean;
   /** kubelet's containerLogMaxSize in bytes (default 10 MiB). */
   containerLogMaxBytes?: number;
   /** kubelet's containerLogMaxFiles (default 5). */
