@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { launcherArgv, launcherScript, shellQuote, stageDir, startErrorExitCode, type LauncherSpec } from './launcher.js';
+import { writeFileSync } from 'node:fs';
+import { launcherArgv, launcherScript, launchSpec, nativeLauncherArgv, shellQuote, stageDir, startErrorExitCode, type LauncherSpec } from './launcher.js';
+import { compileLauncher } from './monitor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-launcher-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,5 +88,76 @@ describe('launcher', () => {
     assert.ok(at("'/data'") < at("'/data/sub'"), '/data before /data/sub');
     assert.ok(at("remount,bind,ro '/data/sub'") > 0);
     assert.match(script, /exec '\/usr\/bin\/setpriv' --reuid=1000 --regid=1000 --clear-groups -- "\$@"$/);
+  });
+
+  describe('skiff-launch (native)', () => {
+    let bin: string | undefined;
+    const native = async (s: LauncherSpec) => {
+      bin ??= await compileLauncher(join(dir, 'bin'), () => {});
+      const file = join(dir, `spec-${Math.random().toString(36).slice(2)}`);
+      writeFileSync(file, launchSpec(s));
+      return runArgv(nativeLauncherArgv(bin!, file, s.command));
+    };
+    const skip = process.platform !== 'linux' ? 'Linux only' : false;
+
+    it('runs the command with its argv as given, in workingDir', { skip }, async () => {
+      const r = await native(spec(['sh', '-c', 'pwd; printf "%s|" "$@"', 'zero', 'a b', "c'd", '$HOME'], { workingDir: '/usr' }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "/usr\na b|c'd|$HOME|");
+    });
+
+    it('reports the same start errors as the shell preamble', { skip }, async () => {
+      for (const [command, workingDir, message] of [
+        [['no-such-binary-skiff'], undefined, 'exec: "no-such-binary-skiff": executable file not found in $PATH'],
+        [['/no/such/file'], undefined, 'exec: "/no/such/file": stat /no/such/file: no such file or directory'],
+        [['true'], '/no/such/dir', 'chdir to cwd ("/no/such/dir") set in config.json failed: no such file or directory'],
+      ] as const) {
+        const s = spec([...command], { workingDir });
+        assert.equal((await native(s)).code, startErrorExitCode);
+        assert.equal(readFileSync(s.startErrorFile, 'utf8'), message);
+      }
+      const ok = spec(['true']);
+      assert.equal((await native(ok)).code, 0);
+      assert.equal(readFileSync(ok.startErrorFile, 'utf8'), '');
+    });
+
+    it('writes the isolated steps in the shell preamble\'s order', () => {
+      const text = launchSpec(
+        spec(['app'], {
+          isolate: true,
+          netnsPath: '/run/netns/skiff-x',
+          cgroupProcsFiles: ['/sys/fs/cgroup/memory/skiff/podu/c/cgroup.procs'],
+          hostname: 'web-0',
+          stage: stageDir,
+          etcFiles: { hosts: '/state/hosts' },
+          mounts: [
+            { hostPath: '/vol/sub', containerPath: '/data/sub', readOnly: true },
+            { hostPath: '/vol/data', containerPath: '/data' },
+          ],
+          user: { uid: 1000, gid: 1000 },
+        }),
+      );
+      const ops = text.trim().split('\n').map((l) => l.split('\t').slice(0, 3).join(' '));
+      assert.deepEqual(ops, [
+        `err ${ops[0].split(' ')[1]}`,
+        'netns /run/netns/skiff-x',
+        'isolate',
+        'cgroup /sys/fs/cgroup/memory/skiff/podu/c/cgroup.procs',
+        'hostname web-0',
+        'tmpfs /dev/shm nosuid,nodev,noexec',
+        `stage ${stageDir}`,
+        `stagefile /state/hosts ${stageDir}/0`,
+        `stagedir /vol/data ${stageDir}/1`,
+        `stagedir /vol/sub ${stageDir}/2`,
+        'tmpfs /tmp nosuid,nodev',
+        `bind ${stageDir}/0 /etc/hosts`,
+        `bind ${stageDir}/1 /data`,
+        `bind ${stageDir}/2 /data/sub`,
+        'ro /data/sub',
+        'unstage',
+        'cwd /',
+        'user 1000 1000',
+      ]);
+    });
   });
 });
