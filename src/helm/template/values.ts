@@ -15,6 +15,12 @@
  * | struct / *struct (.Chart, .Release…)| plain object carrying `[goTypeName]` (field lookups of missing fields are errors) |
  * | methods (.Files.Get, .Capabilities.APIVersions.Has) | `[goMethods]`: name → GoFunc          |
  * | func                                | GoFunc                                          |
+ * | []string, map[string]string…        | Array/object tagged with typedGo(v, 'string')   |
+ *
+ * As in Go, elements read from an untagged map or slice are interface{} values inside the
+ * engine: a nil element fails field access with "nil pointer evaluating interface {}.x" and
+ * error messages name the type "interface {}"; tagged containers yield their element type
+ * (a missing key of a map[string]string is "" under missingkey=zero).
  */
 
 /** The Go type name of a struct-like object, e.g. '*chart.Metadata'. */
@@ -101,4 +107,17 @@ export function isGoStruct(v: unknown): v is GoObject {
 
 export function isNil(v: unknown): v is null | undefined {
   return v === null || v === undefined;
+}
+
+/**
+ * The element type of a slice or map that is not `[]interface{}` / `map[string]interface{}`
+ * (e.g. 'string' for the []string splitList returns, 'int' for until's []int); read by %T,
+ * typeOf and %#v. Untagged arrays and maps are the interface{} kinds.
+ */
+export const goElemType: unique symbol = Symbol('goElemType');
+
+/** Tags a slice or map with its Go element type (see goElemType). */
+export function typedGo<T extends GoValue[] | GoObject>(v: T, elem: string): T {
+  Object.defineProperty(v, goElemType, { value: elem, enumerable: false });
+  return v;
 }
