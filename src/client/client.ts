@@ -27,6 +27,7 @@ export const Resources = {
   secrets: gvr('', 'v1', 'secrets'),
   serviceaccounts: gvr('', 'v1', 'serviceaccounts'),
   persistentvolumeclaims: gvr('', 'v1', 'persistentvolumeclaims'),
+  persistentvolumes: gvr('', 'v1', 'persistentvolumes'),
   replicationcontrollers: gvr('', 'v1', 'replicationcontrollers'),
   deployments: gvr('apps', 'v1', 'deployments'),
   replicasets: gvr('apps', 'v1', 'replicasets'),
@@ -39,6 +40,7 @@ export const Resources = {
   endpointslices: gvr('discovery.k8s.io', 'v1', 'endpointslices'),
   leases: gvr('coordination.k8s.io', 'v1', 'leases'),
   ingresses: gvr('networking.k8s.io', 'v1', 'ingresses'),
+  storageclasses: gvr('storage.k8s.io', 'v1', 'storageclasses'),
 } as const;
 
 export interface ListOptions {

@@ -83,7 +83,8 @@ export function validateStatefulSetSpec(spec: KObject | undefined, path = 'spec'
   errs.push(...validateNonNegative(s.replicas, `${path}.replicas`));
   errs.push(...validateNonNegative(s.minReadySeconds, `${path}.minReadySeconds`));
   errs.push(...validateWorkloadSelector(s.selector, `${path}.selector`, 'statefulset'));
-  errs.push(...validateControllerTemplate(s.template, `${path}.template`, { kind: 'StatefulSet', ...selectorFacts(s.selector, s.template?.metadata?.labels) }));
+  const claimTemplateNames = objectList(s.volumeClaimTemplates).map((pvc) => String(pvc.metadata?.name ?? ''));
+  errs.push(...validateControllerTemplate(s.template, `${path}.template`, { kind: 'StatefulSet', claimTemplateNames, ...selectorFacts(s.selector, s.template?.metadata?.labels) }));
   objectList(s.volumeClaimTemplates).forEach((pvc, i) => errs.push(...validatePersistentVolumeClaimSpec(pvc.spec, `${path}.volumeClaimTemplates[${i}].spec`)));
   return errs;
 }

@@ -4,6 +4,7 @@
  */
 import type { ResourceDef } from '../types.js';
 import { networkingAndMiscResources } from './network-misc.js';
+import { storageClassResource } from './storageclass.js';
 import { podWorkloadResources } from './workloads.js';
 
-export const allResources: ResourceDef[] = [...podWorkloadResources, ...networkingAndMiscResources];
+export const allResources: ResourceDef[] = [...podWorkloadResources, ...networkingAndMiscResources, storageClassResource];

@@ -110,6 +110,8 @@ export const persistentVolumeClaimDef: ResourceDef = {
     const prev = structuredClone(old.spec ?? {});
     // The binder may set volumeName once.
     if (!prev.volumeName) prev.volumeName = next.volumeName;
+    // RetroactiveDefaultStorageClass: an unset class (and no beta annotation) may be set once.
+    if (prev.storageClassName == null && !old.metadata?.annotations?.[betaStorageClassAnnotation]) prev.storageClassName = next.storageClassName;
     // Bound claims may be resized and change their VolumeAttributesClass.
     if (bound) {
       const newStorage = tryParseQuantity(next.resources?.requests?.storage);

@@ -241,6 +241,8 @@ export function defaultPodTemplate(template: KObject | undefined): void {
 export interface PodSpecValidationOptions {
   /** Pod metadata (labels/annotations), for rules that read them. */
   podMeta?: KObject;
+  /** Names volumeMounts may use besides spec.volumes: a StatefulSet's volumeClaimTemplates. */
+  extraVolumeNames?: string[];
 }
 
 const restartPolicies = ['Always', 'OnFailure', 'Never'];
@@ -856,10 +858,11 @@ function validateAffinity(aff: unknown, path: string): FieldError[] {
 }
 
 /** ValidatePodSpec: the rules every pod and pod template obeys. `path` is e.g. "spec" or "spec.template.spec". */
-export function validatePodSpec(spec: KObject | undefined, path: string, _opts: PodSpecValidationOptions = {}): FieldError[] {
+export function validatePodSpec(spec: KObject | undefined, path: string, opts: PodSpecValidationOptions = {}): FieldError[] {
   const s = isObject(spec) ? spec : {};
   const errs: FieldError[] = [];
   const { names: volumes, errs: volErrs } = validateVolumes(s.volumes, `${path}.volumes`);
+  for (const n of opts.extraVolumeNames ?? []) volumes.add(n);
   errs.push(...volErrs);
   errs.push(...validateContainers(s.containers, volumes, `${path}.containers`));
   errs.push(...validateInitContainers(s.initContainers, s.containers, volumes, `${path}.initContainers`));
@@ -978,6 +981,8 @@ export interface ControllerTemplateOptions {
   selectorMatches: boolean;
   /** DaemonSet reports activeDeadlineSeconds as Invalid rather than Forbidden. */
   activeDeadlineInvalid?: boolean;
+  /** A StatefulSet's claim templates, which its pods' volumeMounts may name (the union kube's validation describes). */
+  claimTemplateNames?: string[];
 }
 
 /**
@@ -992,7 +997,7 @@ export function validateControllerTemplate(template: KObject | undefined, path: 
     const labels = template.metadata?.labels;
     errs.push({ ...invalid(`${path}.metadata.labels`, labels ?? null, '`selector` does not match template `labels`'), valueRepr: goStringMap(labels) });
   }
-  errs.push(...validatePodTemplate(template, path));
+  errs.push(...validatePodTemplate(template, path, { extraVolumeNames: opts.claimTemplateNames }));
   const restartPolicy = template.spec?.restartPolicy;
   if (restartPolicy !== 'Always') errs.push(notSupported(`${path}.spec.restartPolicy`, restartPolicy ?? '', ['Always']));
   const ads = template.spec?.activeDeadlineSeconds;
