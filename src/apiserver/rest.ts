@@ -70,6 +70,19 @@ export interface ApiWatchEvent {
   object: KObject;
 }
 
+/**
+ * Side effects a resource's storage adds around writes (kube's BeginCreate / BeginUpdate /
+ * AfterDelete), e.g. the Service ClusterIP and NodePort allocators. `begin*` runs after
+ * validation and before the store write, may fill in fields, throws an ApiError to refuse;
+ * the returned function is told whether the write happened (commit or revert).
+ */
+export interface StorageHooks {
+  beginCreate?(obj: KObject, dryRun: boolean): (success: boolean) => void;
+  beginUpdate?(obj: KObject, old: KObject, dryRun: boolean): (success: boolean) => void;
+  /** The object is gone from the store. */
+  afterDelete?(obj: KObject): void;
+}
+
 /** Unknown-field checks against the kind's schema (OpenAPI); returns paths like "spec.x". */
 export type UnknownFieldChecker = (def: ResourceDef, obj: KObject, prune: boolean) => string[];
 
@@ -92,6 +105,8 @@ function modifiedConflict(def: ResourceDef, name: string): ApiError {
 
 export class RestStorage {
   unknownFields?: UnknownFieldChecker;
+  /** Per-resource write hooks (see StorageHooks). */
+  readonly hooks = new Map<ResourceDef, StorageHooks>();
 
   constructor(
     private readonly store: Store,
@@ -336,7 +351,16 @@ export class RestStorage {
   async create(def: ResourceDef, namespace: string | undefined, input: KObject, ctx: WriteContext, managedByApply = false): Promise<KObject> {
     const obj = this.admitForCreate(def, namespace, input, ctx, managedByApply);
     if (def.namespaced) await this.checkNamespace(obj.metadata!.namespace!);
-    return this.persistNew(def, obj, ctx);
+    const finish = this.hooks.get(def)?.beginCreate?.(obj, ctx.dryRun);
+    if (!finish) return this.persistNew(def, obj, ctx);
+    let ok = false;
+    try {
+      const out = await this.persistNew(def, obj, ctx);
+      ok = true;
+      return out;
+    } finally {
+      finish(ok);
+    }
   }
 
   /**
@@ -543,8 +567,17 @@ export class RestStorage {
         throw modifiedConflict(def, name);
       // A second decode is the cheapest private copy for the transform to change.
       const next = this.admitForUpdate(def, old, transform(this.decode(def, kv)), ctx, subresource, managedByApply);
-      if (sameObject(old, next)) return old;
-      if (ctx.dryRun) return next;
+      const hooks = subresource === '' ? this.hooks.get(def) : undefined;
+      const finish = hooks?.beginUpdate?.(next, old, ctx.dryRun);
+      let ok = false;
+      if (sameObject(old, next)) {
+        finish?.(true);
+        return old;
+      }
+      if (ctx.dryRun) {
+        finish?.(true);
+        return next;
+      }
       try {
         // An update that removes the last finalizer of an object being deleted completes the
         // deletion (for a namespace, spec.finalizers too: the namespace controller's finalize).
@@ -557,11 +590,17 @@ export class RestStorage {
         ) {
           const deleted = await this.store.delete(key, kv.modRevision);
           const out = this.decode(def, { ...deleted, value: this.encode(def, next) });
+          finish?.(false);
+          hooks?.afterDelete?.(old);
+          ok = true;
           return out;
         }
         const written = await this.store.update(key, this.encode(def, next), kv.modRevision);
+        ok = true;
+        finish?.(true);
         return this.written(def, next, written);
       } catch (e) {
+        if (!ok) finish?.(false);
         if (e instanceof ConflictError && preconditionRv === undefined && attempt < maxUpdateRetries) continue;
         if (e instanceof ConflictError)
           throw modifiedConflict(def, name);
@@ -777,6 +816,7 @@ export class RestStorage {
       try {
         const deleted = await this.store.delete(key, kv.modRevision);
         const last = this.decode(def, { ...deleted, value: deleted.value || kv.value });
+        this.hooks.get(def)?.afterDelete?.(last);
         return { code: 200, body: this.deletedResponse(def, last) };
       } catch (e) {
         if (e instanceof ConflictError && attempt < maxUpdateRetries) continue;

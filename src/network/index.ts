@@ -4,6 +4,7 @@
  * cluster DNS server and routes to other nodes' pod CIDRs. Reads API objects through the
  * client only.
  */
+import type { Registry } from 'prom-client';
 import type { Client, InformerFactory } from '../client/index.js';
 import { startClusterDNS } from './dns/index.js';
 import { startServiceProxy } from './proxy/index.js';
@@ -33,6 +34,8 @@ export interface NodeNetworkOptions {
   privileged: boolean;
   signal: AbortSignal;
   log: Logger;
+  /** Where components export their metrics (the API server's /metrics registry), when given. */
+  metrics?: Registry;
 }
 
 export interface NodeNetwork {

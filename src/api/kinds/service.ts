@@ -48,6 +48,44 @@ export function configureServiceNetwork(cfg: Partial<ServiceNetworkConfig>): voi
   if (cfg.nodePortRange) serviceNetworkConfig.nodePortRange = { ...cfg.nodePortRange };
 }
 
+/**
+ * k3s's default --cluster-dns for a --service-cidr: the block's tenth address (10.43.0.10
+ * for 10.43.0.0/16). IPv4 only; undefined for anything else.
+ */
+export function defaultClusterDNS(serviceCIDR: string): string | undefined {
+  const [ip, bits] = serviceCIDR.split('/');
+  const prefix = Number(bits);
+  const parsed = parseIP(ip ?? '');
+  if (!parsed?.is4 || !Number.isInteger(prefix) || prefix < 0 || prefix > 28) return undefined;
+  const b = parsed.bytes.slice(12);
+  const n = ((b[0] << 24) >>> 0) + (b[1] << 16) + (b[2] << 8) + b[3];
+  const size = 2 ** (32 - prefix);
+  const dns = n - (n % size) + 10;
+  return [(dns >>> 24) & 255, (dns >>> 16) & 255, (dns >>> 8) & 255, dns & 255].join('.');
+}
+
+/** Whether an IPv4 address lies inside an IPv4 CIDR. */
+export function ipv4InCIDR(ip: string, cidr: string): boolean {
+  const [net, bits] = cidr.split('/');
+  const a = parseIP(ip);
+  const n = parseIP(net ?? '');
+  const prefix = Number(bits);
+  if (!a?.is4 || !n?.is4 || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
+  const num = (b: number[]) => ((b[12] << 24) >>> 0) + (b[13] << 16) + (b[14] << 8) + b[15];
+  const size = 2 ** (32 - prefix);
+  return Math.floor(num(a.bytes) / size) === Math.floor(num(n.bytes) / size);
+}
+
+/** "30000-32767" (--service-node-port-range) → base and size; undefined when malformed. */
+export function parseNodePortRange(text: string): { base: number; size: number } | undefined {
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = Number(m[2]);
+  if (lo < 1 || hi > 65535 || hi < lo) return undefined;
+  return { base: lo, size: hi - lo + 1 };
+}
+
 function nodePortRangeString(): string {
   const r = serviceNetworkConfig.nodePortRange;
   return `${r.base}-${r.base + r.size - 1}`;
