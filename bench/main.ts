@@ -11,7 +11,13 @@ import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawSqliteBaseline, type BaselineResult } from '../src/storage/sqlite/baseline.js';
+import { helmInstallSection } from './helm-install.js';
+import { helmRenderSection } from './helm.js';
+import { dnsSection } from './dns.js';
+import { ingressSection } from './ingress.js';
 import { podStartSection } from './pod-start.js';
+import { metricsSection } from './metrics.js';
+import { serviceProxySection } from './service-proxy.js';
 import { workloadsBenchmark } from './scheduling.js';
 import { call, clientFrom, cpuMsOf, machineDescription, measure as measureWith, percentile, rssOf, startServer, writeDocSection } from './util.js';
 
@@ -157,6 +163,12 @@ const sections: Record<string, (ctx: { work: string; baseline: () => BaselineRes
   apiserver: ({ work, baseline }) => apiserverSection(work, baseline()),
   workloads: ({ work, baseline }) => workloadsSection(work, baseline()),
   'pod-start': ({ work }) => podStartSection(work),
+  ingress: ({ work }) => ingressSection(work),
+  'helm-render': ({ work }) => helmRenderSection(work),
+  'helm-install': ({ work }) => helmInstallSection(work),
+  dns: () => dnsSection(),
+  proxy: ({ work }) => serviceProxySection(work),
+  metrics: ({ work }) => metricsSection(work),
 };
 
 async function main(): Promise<void> {

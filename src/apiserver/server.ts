@@ -23,11 +23,18 @@ import { openApiRoutes, unknownFieldChecker } from './openapi-routes.js';
 import { podSubresourceHandlers } from './pod-subresources.js';
 import { startEventTtl } from './event-ttl.js';
 import { ApiServerMetrics } from './metrics.js';
+import { MetricsApi, metricsApiResources } from './metrics-api.js';
+import { prometheusSdRoute } from './prometheus-sd.js';
+import { ServiceAllocator } from './service-alloc.js';
+import { configureServiceNetwork } from '../api/kinds/service.js';
+import { isJoinPublicPath, joinRoutes, storedNodePasswords, writeJoinToken } from './join.js';
 
-export const skiffVersion: VersionInfo = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
+export const skiffVersion: VersionInfo = { major: '1', minor: '32', gitVersion: 'v1.32.0+skiff' };
 
 export interface ServerOptions {
   dataDir: string;
+  /** How often metrics.k8s.io scrapes the kubelets (metrics-server --metric-resolution, 15 s). */
+  metricResolutionMs?: number;
   /** 0 picks a free port. */
   port: number;
   host?: string;
@@ -37,6 +44,14 @@ export interface ServerOptions {
   eventTtlSeconds?: number;
   clock?: () => Date;
   log?: (msg: Record<string, unknown>) => void;
+  /** --service-cluster-ip-range (k3s --service-cidr), default 10.43.0.0/16. */
+  serviceCIDR?: string;
+  /** --service-node-port-range, default 30000-32767. */
+  nodePortRange?: { base: number; size: number };
+  /** The kube-dns Service's ClusterIP (k3s --cluster-dns), default the range's 10th address. */
+  clusterDNS?: string;
+  /** Extra names and addresses of the serving certificate (k3s --tls-san); the bind address is added. */
+  tlsSans?: string[];
 }
 
 export interface RunningServer {
@@ -53,6 +68,8 @@ export interface RunningServer {
   subresourceHandlers: Map<string, SubresourceHandler>;
   /** Upgrade handlers for streaming subresources (pods/exec, attach, portforward), same keys. */
   upgradeHandlers: Map<string, UpgradeHandler>;
+  /** metrics.k8s.io (the metrics-server role): NodeMetrics and PodMetrics from kubelet scrapes. */
+  metricsApi: MetricsApi;
   close(): Promise<void>;
 }
 
@@ -67,15 +84,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   mkdirSync(opts.dataDir, { recursive: true });
   const [store, pki] = await Promise.all([
     openStore(opts.storeEndpoint ?? `sqlite://${join(opts.dataDir, 'state.db')}`),
-    ensurePki(opts.dataDir),
+    ensurePki(opts.dataDir, { hostnames: [...(opts.tlsSans ?? []), ...(opts.host && !isWildcard(opts.host) ? [opts.host] : [])] }),
   ]);
-  const registry = new ResourceRegistry(allResources);
+  writeJoinToken(opts.dataDir, pki);
+  const registry = new ResourceRegistry([...allResources, ...metricsApiResources]);
   const rest = new RestStorage(store, registry, clock);
   rest.unknownFields = unknownFieldChecker();
+  if (opts.nodePortRange) configureServiceNetwork({ nodePortRange: opts.nodePortRange });
+  const serviceAlloc = new ServiceAllocator({ serviceCIDR: opts.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.nodePortRange, log });
+  const servicesDef = registry.lookup('', 'v1', 'services')!;
+  serviceAlloc.rebuild((await rest.list(servicesDef, undefined, {})).items as KObject[]);
+  rest.hooks.set(servicesDef, serviceAlloc.hooks());
   let ready = false;
   const metrics = new ApiServerMetrics();
   const subresourceHandlers = podSubresourceHandlers(rest, clock);
   const upgradeHandlers = new Map<string, UpgradeHandler>();
+  const metricsApi = new MetricsApi({ rest, registry, pki, resolutionMs: opts.metricResolutionMs, log: jsonLogger('metrics-server') });
   const handler = new ApiHandler({
     metrics,
     registry,
@@ -86,6 +110,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log,
     extraRoutes: [
       openApiRoutes(allResources, skiffVersion.gitVersion),
+      metricsApi.route,
+      prometheusSdRoute(rest, registry),
+      joinRoutes(pki, log, storedNodePasswords(rest, registry)),
       (req, res, url) => {
         if (url.pathname !== '/metrics' || req.method !== 'GET') return false;
         void metrics.registry.metrics().then((text) => {
@@ -107,7 +134,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const res = h2res as unknown as ServerResponse;
     const path = (req.url ?? '/').split('?')[0];
     const authn = authenticateRequest(h2req, pki);
-    if (!('user' in authn) && !('anonymous' in authn && isPublicPath(path))) {
+    if (!('user' in authn) && !('anonymous' in authn && (isPublicPath(path) || isJoinPublicPath(path)))) {
       writeJson(res, 401, ApiError.unauthorized().toStatus());
       return;
     }
@@ -142,11 +169,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `https://127.0.0.1:${port}`;
-  await bootstrap(rest, registry, port);
+  // A server bound to one address is reachable only there; a wildcard one also on loopback.
+  const urlHost = opts.host && !isWildcard(opts.host) ? (opts.host.includes(':') ? `[${opts.host}]` : opts.host) : '127.0.0.1';
+  const url = `https://${urlHost}:${port}`;
+  await bootstrap(rest, registry, port, { kubernetesIP: serviceAlloc.ipAt(1), clusterDNS: opts.clusterDNS ?? serviceAlloc.ipAt(10) }, log);
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
   const stopEventTtl = startEventTtl(rest, registry.lookup('', 'v1', 'events')!, (opts.eventTtlSeconds ?? 3600) * 1000, clock);
+  metricsApi.start();
   ready = true;
   log({ level: 'info', msg: 'ready', url });
   return {
@@ -160,8 +190,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metrics,
     subresourceHandlers,
     upgradeHandlers,
+    metricsApi,
     async close() {
       ready = false;
+      metricsApi.stop();
       stopEventTtl();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
@@ -171,10 +203,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
 const systemContext = (): WriteContext => ({ dryRun: false, fieldManager: 'skiff-apiserver', fieldValidation: 'Ignore', warnings: [] });
 
 async function ensureObject(rest: RestStorage, def: ResourceDef | undefined, obj: KObject): Promise<void> {
   if (!def) return;
+  // An existing object wins: creating it again would run the Service allocators, which
+  // refuse its (taken) ClusterIP before the store reports AlreadyExists.
+  const found = await rest.get(def, obj.metadata?.namespace, obj.metadata!.name!).catch((e: unknown) => {
+    if (e instanceof ApiError && e.code === 404) return undefined;
+    throw e;
+  });
+  if (found) return;
   try {
     await rest.create(def, obj.metadata?.namespace, obj, systemContext());
   } catch (e) {
@@ -183,7 +226,13 @@ async function ensureObject(rest: RestStorage, def: ResourceDef | undefined, obj
 }
 
 /** The objects every cluster starts with (kube-apiserver's bootstrap controllers). */
-async function bootstrap(rest: RestStorage, registry: ResourceRegistry, port: number): Promise<void> {
+async function bootstrap(
+  rest: RestStorage,
+  registry: ResourceRegistry,
+  port: number,
+  ips: { kubernetesIP: string; clusterDNS: string },
+  log: (msg: Record<string, unknown>) => void,
+): Promise<void> {
   const nsDef = registry.lookup('', 'v1', 'namespaces');
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
     await ensureObject(rest, nsDef, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
@@ -191,6 +240,37 @@ async function bootstrap(rest: RestStorage, registry: ResourceRegistry, port: nu
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: '10.43.0.1', clusterIPs: ['10.43.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+    spec: { type: 'ClusterIP', clusterIP: ips.kubernetesIP, clusterIPs: [ips.kubernetesIP], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
   });
+  // k3s's CoreDNS Service; skiff answers it with a DNS server on every node, so the service
+  // proxy leaves it alone (skiff.dev/node-local).
+  await ensureObject(rest, registry.lookup('', 'v1', 'services'), kubeDnsService(ips.clusterDNS)).catch((err: unknown) =>
+    log({ level: 'warn', msg: 'kube-dns Service not created', clusterDNS: ips.clusterDNS, error: err instanceof Error ? err.message : String(err) }),
+  );
+}
+
+/** kube-system/kube-dns as k3s's coredns manifest declares it. */
+export function kubeDnsService(clusterIP: string): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'kube-dns',
+      namespace: 'kube-system',
+      labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+      annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true', 'skiff.dev/node-local': 'true' },
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: { 'k8s-app': 'kube-dns' },
+      clusterIP,
+      clusterIPs: [clusterIP],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+      ],
+      sessionAffinity: 'None',
+    },
+  };
 }

@@ -4,6 +4,7 @@
  * The only module that sees every layer.
  */
 import { setMaxListeners } from 'node:events';
+import { join } from 'node:path';
 import { startServer, jsonLogger, type RunningServer } from '../apiserver/server.js';
 import { LoopbackClient } from '../apiserver/loopback.js';
 import { issueKubeletTls, registerPodStreaming } from '../apiserver/pod-streaming.js';
@@ -38,10 +39,18 @@ export interface ClusterOptions {
   localNode?: Partial<Pick<LocalNodeOptions, 'nodeName' | 'podCIDR' | 'internalIP' | 'restartBackoff' | 'runtime' | 'streaming'>>;
   /** Events older than this are deleted (kube-apiserver --event-ttl). */
   eventTtlSeconds?: number;
+  /** How often metrics.k8s.io scrapes kubelets (metrics-server --metric-resolution). */
+  metricResolutionMs?: number;
   /** Cluster networking of the local node (service proxy, DNS, routes); defaults are k3s's. */
   network?: Partial<Pick<NodeNetworkOptions, 'clusterCIDR' | 'serviceCIDR' | 'clusterDNS' | 'clusterDomain'>>;
+  /** --service-node-port-range (default 30000-32767). */
+  nodePortRange?: { base: number; size: number };
+  /** Extra names and addresses of the API server's certificate (k3s --tls-san). */
+  tlsSans?: string[];
   /** Run the ingress controller with the local node (default true; k3s: --disable traefik). */
   ingress?: boolean;
+  /** Its HTTP and HTTPS ports on the node's address (default 80 and 443; 0 picks free ones). */
+  ingressPorts?: { http?: number; https?: number };
 }
 
 export const defaultNetwork = { clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDNS: '10.43.0.10', clusterDomain: 'cluster.local' } as const;
@@ -53,7 +62,17 @@ export interface RunningCluster {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<RunningCluster> {
-  const server = await startServer({ dataDir: opts.dataDir, port: opts.port, host: opts.host, eventTtlSeconds: opts.eventTtlSeconds });
+  const server = await startServer({
+    dataDir: opts.dataDir,
+    port: opts.port,
+    host: opts.host,
+    eventTtlSeconds: opts.eventTtlSeconds,
+    tlsSans: opts.tlsSans,
+    metricResolutionMs: opts.metricResolutionMs,
+    serviceCIDR: opts.network?.serviceCIDR,
+    clusterDNS: opts.network?.clusterDNS,
+    nodePortRange: opts.nodePortRange,
+  });
   // pods/log, exec, attach and portforward are proxied to the node's kubelet, as kube-apiserver does.
   registerPodStreaming(server, { log: jsonLogger('apiserver') });
   const abort = new AbortController();
@@ -69,7 +88,17 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     now: () => new Date(),
     recorder: (component) => new EventRecorder(client, { component, log: jsonLogger(component) }),
     log: jsonLogger('controller-manager'),
-    options: { ...defaultControllerOptions, ...(opts.controllerOptions ?? {}) } as ControllerOptions,
+    // The HPA reads metrics.k8s.io from the API server's own metrics API (metrics-server's role).
+    listPodMetrics: (namespace, labelSelector) => server.metricsApi.listPodMetrics(namespace, { labelSelector }),
+    options: {
+      ...defaultControllerOptions,
+      // Node IPAM hands out blocks of the cluster CIDR, never the local node's own.
+      clusterCIDR: opts.network?.clusterCIDR ?? defaultNetwork.clusterCIDR,
+      ...(opts.localNode ? { reservedPodCIDRs: opts.localNode.podCIDR ?? '10.42.0.0/24' } : {}),
+      // k3s keeps local-path volumes in <data-dir>/storage.
+      localPathStorageDir: join(opts.dataDir, 'storage'),
+      ...(opts.controllerOptions ?? {}),
+    } as ControllerOptions,
   };
   const wanted = opts.controllers ?? ['*'];
   for (const [name, factory] of Object.entries(controllerFactories)) {
@@ -119,8 +148,10 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     const grace = ctx.options.nodeMonitorGracePeriodSeconds;
     const node = await startLocalNode({
       // The node's kubelet streaming server (logs, exec, attach, port-forward) on its InternalIP.
-      streaming: { tls: await issueKubeletTls(server.pki, { ips: ['127.0.0.1'] }, 'kubelet') },
+      streaming: { tls: await issueKubeletTls(server.pki, { ips: [...new Set(['127.0.0.1', opts.localNode.internalIP ?? '127.0.0.1'])] }, 'kubelet') },
       ...opts.localNode,
+      // kubelet's --cluster-dns and --cluster-domain: pods' resolv.conf.
+      runtime: { clusterDNS: [opts.network?.clusterDNS ?? defaultNetwork.clusterDNS], clusterDomain: opts.network?.clusterDomain ?? defaultNetwork.clusterDomain, ...opts.localNode.runtime },
       client: new LoopbackClient(server.rest, 'kubelet'),
       dataDir: opts.dataDir,
       signal: abort.signal,
@@ -141,11 +172,27 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
       privileged: node.runtime.capabilities().warnings.length === 0,
       signal: abort.signal,
       log: jsonLogger('network'),
+      // kube-proxy's kubeproxy_* sync metrics on the API server's /metrics.
+      metrics: server.metrics.registry,
     });
     stops.push(() => network.stop());
     if (opts.ingress !== false) {
-      const ingress = await startIngressController({ client: new LoopbackClient(server.rest, 'ingress-controller'), informers, signal: abort.signal, log: jsonLogger('ingress') });
-      stops.push(() => ingress.stop());
+      const log = jsonLogger('ingress');
+      try {
+        const ingress = await startIngressController({
+          client: new LoopbackClient(server.rest, 'ingress-controller'),
+          informers,
+          signal: abort.signal,
+          log,
+          address: node.internalIP,
+          httpPort: opts.ingressPorts?.http,
+          httpsPort: opts.ingressPorts?.https,
+        });
+        stops.push(() => ingress.stop());
+      } catch (err) {
+        // A busy port 80 on the host costs the cluster its ingress, not the whole server.
+        log({ level: 'error', msg: 'ingress controller not started', address: node.internalIP, error: String(err) });
+      }
     }
   }
 

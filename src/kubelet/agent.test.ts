@@ -31,7 +31,7 @@ test('startNodeAgent registers, runs its pods from its own watch, and finishes t
         internalIP: '10.42.9.1',
         podCIDR: '10.42.9.0/24',
         labels: defaultNodeLabels('solo'),
-        nodeInfo: { kubeletVersion: 'v1.32.0-skiff', containerRuntimeVersion: 'hollow://1.0', osImage: 'x', kernelVersion: 'x', operatingSystem: 'linux', architecture: 'amd64', machineID: 'm', systemUUID: 's', bootID: 'b' },
+        nodeInfo: { kubeletVersion: 'v1.32.0+skiff', containerRuntimeVersion: 'hollow://1.0', osImage: 'x', kernelVersion: 'x', operatingSystem: 'linux', architecture: 'amd64', machineID: 'm', systemUUID: 's', bootID: 'b' },
       },
       signal: abort.signal,
       recordNodeEvents: false,

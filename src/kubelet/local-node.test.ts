@@ -35,7 +35,7 @@ describe('local node facts', () => {
       assert.match(f.capacity['ephemeral-storage'], /^\d+Ki$/);
       assert.ok(Number(f.allocatable!.memory.slice(0, -2)) < Number(f.capacity.memory.slice(0, -2)), 'allocatable keeps the eviction reserve');
       assert.equal(f.nodeInfo.containerRuntimeVersion, 'process://1.0');
-      assert.equal(f.nodeInfo.kubeletVersion, 'v1.32.0-skiff');
+      assert.equal(f.nodeInfo.kubeletVersion, 'v1.32.0+skiff');
       assert.equal(f.labels['kubernetes.io/hostname'], 'host-a');
       assert.equal(f.podCIDR, '10.42.0.0/24');
     } finally {

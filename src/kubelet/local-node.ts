@@ -15,8 +15,9 @@ import { defaultNodeLabels, type NodeFacts } from './node-status.js';
 import { restartBackoff } from './pod-worker.js';
 import { ProcessRuntime, type ProcessRuntimeCapabilities, type ProcessRuntimeOptions } from './runtime/process/index.js';
 import { KubeletStreamingServer, kubeletAddressAnnotation, type KubeletTls, type StreamingPodResolver } from './streaming/index.js';
+import { NodeStatsCollector, machineInfo, statsRoutes } from './stats/index.js';
 
-export const localKubeletVersion = 'v1.32.0-skiff';
+export const localKubeletVersion = 'v1.32.0+skiff';
 /** The node condition that says whether pods get their own namespaces and cgroups. */
 export const podIsolationCondition = 'PodIsolation';
 
@@ -176,7 +177,10 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
       return { pod: worker.pod, sandboxId: worker.sandboxId, runtime };
     };
     const host = opts.streaming.host ?? internalIP;
-    streamingServer = new KubeletStreamingServer({ resolve, tls: opts.streaming.tls, host, port: opts.streaming.port ?? 0, log });
+    // /stats/summary, /metrics/resource, /metrics/cadvisor and /metrics from the pods' cgroups.
+    const stats = new NodeStatsCollector({ nodeName, workers: () => agent?.podWorkers() ?? [], runtime, mode: 'host', machine: machineInfo() });
+    const routes = [statsRoutes(() => new Map([[nodeName, stats]]), log)];
+    streamingServer = new KubeletStreamingServer({ resolve, tls: opts.streaming.tls, host, port: opts.streaming.port ?? 0, log, routes });
     try {
       facts.kubeletPort = await streamingServer.listen();
     } catch (err) {

@@ -56,7 +56,7 @@ describe('pod worker: env, volumes, probes, hooks', () => {
         internalIP: '10.42.7.1',
         podCIDR: '10.42.7.0/24',
         labels: defaultNodeLabels('n1'),
-        nodeInfo: { kubeletVersion: 'v1.32.0-skiff', containerRuntimeVersion: 'hollow://1.0', osImage: 'x', kernelVersion: 'x', operatingSystem: 'linux', architecture: 'amd64', machineID: 'm', systemUUID: 's', bootID: 'b' },
+        nodeInfo: { kubeletVersion: 'v1.32.0+skiff', containerRuntimeVersion: 'hollow://1.0', osImage: 'x', kernelVersion: 'x', operatingSystem: 'linux', architecture: 'amd64', machineID: 'm', systemUUID: 's', bootID: 'b' },
       },
       signal: abort.signal,
       recorder: new EventRecorder(client, { component: 'kubelet', host: 'n1' }),

@@ -10,8 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupProcessNode } from '../../src/kubelet/runtime/process/index.js';
-import { Cluster, eventually, repoRoot } from './harness.js';
+import { Cluster, eventually, stopProcessCluster, repoRoot } from './harness.js';
 
 const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`]).status === 0;
@@ -43,11 +42,7 @@ describe('examples on the process runtime', { skip }, () => {
 
   after(async () => {
     if (!c) return;
-    await c.kubectl(['delete', 'deployments,pods', '--all', '--grace-period=1', '--timeout=60s']);
-    const dataDir = c.dataDir;
-    await c.stop({ keepData: true });
-    await cleanupProcessNode({ stateDir: join(dataDir, 'kubelet'), podCIDR: c.node.podCIDR!, bridge: c.node.bridge, removeBridge: true });
-    await c.stop();
+    await stopProcessCluster(c);
   });
 
   test('nginx serves the page its ConfigMap configures, and an edit of the ConfigMap reaches the mounted file', async () => {

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { cleanupProcessNode } from '../../src/kubelet/runtime/process/index.js';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -44,7 +45,7 @@ export class Cluster {
     readonly kubeconfig: string,
     readonly logs: { stdout: string; stderr: string },
     /** The local node's bridge and pod CIDR (process runtime only). */
-    readonly node: { bridge?: string; podCIDR?: string } = {},
+    readonly node: { bridge?: string; podCIDR?: string; serviceCIDR?: string; ip?: string } = {},
   ) {}
 
   static async start(opts: { dataDir?: string; extraArgs?: string[]; timeoutMs?: number } = {}): Promise<Cluster> {
@@ -57,13 +58,22 @@ export class Cluster {
     const extra = opts.extraArgs ?? [];
     const runtime = extra.includes('--runtime') ? [] : ['--runtime', 'hollow'];
     // Suites on the process runtime run at the same time as others: each gets its own bridge and pod CIDR.
-    const node: { bridge?: string; podCIDR?: string } = {};
+    const node: { bridge?: string; podCIDR?: string; serviceCIDR?: string; ip?: string } = {};
     const i = extra.indexOf('--runtime');
     if (i >= 0 && extra[i + 1] !== 'hollow') {
       node.bridge = flagValue(extra, '--pod-bridge') ?? `skt${randomBytes(3).toString('hex')}`;
-      node.podCIDR = flagValue(extra, '--pod-cidr') ?? `10.42.${100 + randomInt(150)}.0/24`;
+      node.podCIDR = flagValue(extra, '--pod-cidr') ?? unusedBlock('10.42');
       if (!extra.includes('--pod-bridge')) runtime.push('--pod-bridge', node.bridge);
       if (!extra.includes('--pod-cidr')) runtime.push('--pod-cidr', node.podCIDR);
+      // Ports 80 and 443 of the node address are for one cluster at a time.
+      if (!extra.includes('--ingress-http-port')) runtime.push('--ingress-http-port', '0');
+      if (!extra.includes('--ingress-https-port')) runtime.push('--ingress-https-port', '0');
+      // ... and its own service CIDR: the cluster DNS address (its 10th) lives on this host's interfaces.
+      node.serviceCIDR = flagValue(extra, '--service-cidr') ?? unusedBlock('10.43');
+      if (!extra.includes('--service-cidr')) runtime.push('--service-cidr', node.serviceCIDR);
+      // ... and its own loopback node address: LoadBalancer ports on it are served per cluster.
+      node.ip = flagValue(extra, '--node-ip') ?? `127.${1 + randomInt(250)}.${randomInt(256)}.${1 + randomInt(250)}`;
+      if (!extra.includes('--node-ip')) runtime.push('--node-ip', node.ip);
     }
     const proc = spawn(process.execPath, [skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...runtime, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,6 +139,28 @@ export class Cluster {
     if (!opts.keepData) rmSync(dirname(this.dataDir), { recursive: true, force: true });
     // The bridge outlives the node (as cni0 does); this suite's own one goes with it.
     if (this.node.bridge && !opts.keepData) spawnSync('ip', ['link', 'del', this.node.bridge], { stdio: 'ignore' });
+  }
+}
+
+/**
+ * Ends a suite on the process runtime: its workloads deleted (graceful, short), the server
+ * stopped, then whatever pods remain — processes, namespaces, veths, cgroups — and the
+ * bridge removed, and the temp dir.
+ */
+export async function stopProcessCluster(c: Cluster, opts: { removeCgroupParent?: boolean } = {}): Promise<void> {
+  if (!c.node.podCIDR) return c.stop();
+  await c.kubectl(['delete', 'deployments,statefulsets,daemonsets,jobs,pods', '--all', '--grace-period=1', '--timeout=60s']);
+  await c.stop({ keepData: true });
+  await cleanupProcessNode({ stateDir: join(c.dataDir, 'kubelet'), podCIDR: c.node.podCIDR!, bridge: c.node.bridge, removeBridge: true, removeCgroupParent: opts.removeCgroupParent });
+  await c.stop();
+}
+
+/** A random /24 of `prefix` that no address or route of this host uses yet (another suite's bridge, DNS address or leftovers). */
+function unusedBlock(prefix: '10.42' | '10.43'): string {
+  for (let tries = 0; ; tries++) {
+    const cidr = `${prefix}.${100 + randomInt(150)}.0/24`;
+    const used = [['addr', 'show', 'to', cidr], ['route', 'show', 'root', cidr]].some((q) => spawnSync('ip', ['-4', '-o', ...q], { encoding: 'utf8' }).stdout.trim() !== '');
+    if (!used || tries > 50) return cidr;
   }
 }
 

@@ -80,7 +80,7 @@ describe('nodes', () => {
       assert.equal(cols[0], `hollow-node-${i}`);
       assert.equal(cols[1], 'Ready');
       assert.equal(cols[2], '<none>');
-      assert.equal(cols[4], 'v1.32.0-skiff');
+      assert.equal(cols[4], 'v1.32.0+skiff');
       assert.equal(cols[5], `10.42.${i}.1`);
       assert.equal(cols[6], '<none>');
       assert.equal(cols.at(-1), 'hollow://1.0');
@@ -103,7 +103,7 @@ describe('nodes', () => {
     assert.match(out, /^\s+memory:\s+16Gi$/m);
     assert.match(out, /^\s+pods:\s+110$/m);
     assert.match(out, /^\s+Container Runtime Version:\s+hollow:\/\/1\.0$/m);
-    assert.match(out, /^\s+Kubelet Version:\s+v1\.32\.0-skiff$/m);
+    assert.match(out, /^\s+Kubelet Version:\s+v1\.32\.0\+skiff$/m);
     assert.match(out, /^PodCIDR:\s+10\.42\.1\.0\/24$/m);
   });
 

@@ -55,7 +55,7 @@ function node(): KObject {
         { type: 'InternalIP', address: '192.168.1.10' },
         { type: 'Hostname', address: 'node-1' },
       ],
-      nodeInfo: { kubeletVersion: 'v1.32.0-skiff', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'skiff://0.1.0' },
+      nodeInfo: { kubeletVersion: 'v1.32.0+skiff', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'skiff://0.1.0' },
     },
   };
 }
@@ -70,7 +70,7 @@ test('Node: defaults, table, field selector and update rules', () => {
     'Ready',
     'control-plane,worker',
     '0s',
-    'v1.32.0-skiff',
+    'v1.32.0+skiff',
     '192.168.1.10',
     '<none>',
     'Debian GNU/Linux 12 (bookworm)',

@@ -42,7 +42,7 @@ after(() => {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
-const VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
+const VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+skiff' };
 const NAMESPACE_LIST = { kind: 'NamespaceList', apiVersion: 'v1', metadata: {}, items: [] };
 const UNAUTHORIZED = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
 

@@ -56,7 +56,7 @@ describe('hollow nodes', () => {
     assert.equal(node.status?.capacity?.cpu, '4');
     assert.equal(node.status?.capacity?.memory, '16Gi');
     assert.equal(node.status?.allocatable?.pods, '110');
-    assert.equal(node.status?.nodeInfo?.kubeletVersion, 'v1.32.0-skiff');
+    assert.equal(node.status?.nodeInfo?.kubeletVersion, 'v1.32.0+skiff');
     assert.equal(node.status?.nodeInfo?.containerRuntimeVersion, 'hollow://1.0');
     const ready = node.status?.conditions?.find((c: KObject) => c.type === 'Ready');
     assert.equal(ready?.status, 'True');

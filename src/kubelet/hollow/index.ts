@@ -14,6 +14,8 @@ import { InformerObjectSource } from '../env/index.js';
 import { Limiter } from '../limiter.js';
 import { defaultNodeLabels, type NodeFacts } from '../node-status.js';
 import { HollowRuntime } from './runtime.js';
+import { NodeStatsCollector, statsRoutes } from '../stats/index.js';
+import { tryParseQuantity } from '../../api/quantity.js';
 import { HollowStreamingRuntime, KubeletStreamingServer, kubeletAddressAnnotation, type KubeletTls, type StreamingPodResolver } from '../streaming/index.js';
 
 export { HollowRuntime, normalizeImage, imageRef, hollowRunMsAnnotation, hollowExitCodeAnnotation } from './runtime.js';
@@ -21,7 +23,7 @@ export { HollowRuntime, normalizeImage, imageRef, hollowRunMsAnnotation, hollowE
 /** Label that stops a hollow node's heartbeats and pod work while it is "true". */
 export const hollowStopLabel = 'skiff.dev/hollow-stop';
 export const hollowInstanceType = 'hollow';
-export const hollowKubeletVersion = 'v1.32.0-skiff';
+export const hollowKubeletVersion = 'v1.32.0+skiff';
 
 export interface HollowCapacity {
   cpu: string;
@@ -124,6 +126,11 @@ export function hollowNodeFacts(name: string, i: number, capacity: HollowCapacit
   };
 }
 
+/** A hollow node's machine as its simulated stats report it (its capacity). */
+function hollowMachine(capacity: HollowCapacity): { cpuCores: number; memoryBytes: number } {
+  return { cpuCores: tryParseQuantity(capacity.cpu)?.scaledValue(0) ?? 4, memoryBytes: tryParseQuantity(capacity.memory)?.scaledValue(0) ?? 16 * 1024 ** 3 };
+}
+
 /** At most this many buckets split the heartbeat period (one timer tick per bucket). */
 const maxHeartbeatBuckets = 100;
 
@@ -160,8 +167,11 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
     return undefined;
   };
   let streamingServer: KubeletStreamingServer | undefined;
+  const statsCollectors = new Map<string, NodeStatsCollector>();
   if (opts.streaming) {
-    streamingServer = new KubeletStreamingServer({ resolve: resolvePod, tls: opts.streaming.tls, host: opts.streaming.host ?? '127.0.0.1', port: opts.streaming.port ?? 0, log });
+    // Stats of every hollow node from the one server: simulated usage, `?node=NAME` picks the node.
+    const routes = [statsRoutes(() => statsCollectors, log)];
+    streamingServer = new KubeletStreamingServer({ resolve: resolvePod, tls: opts.streaming.tls, host: opts.streaming.host ?? '127.0.0.1', port: opts.streaming.port ?? 0, log, routes });
     await streamingServer.listen();
   }
   for (let i = 0; i < opts.count; i++) {
@@ -193,6 +203,7 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
       rootDir,
     });
     agents.set(name, agent);
+    if (streamingServer) statsCollectors.set(name, new NodeStatsCollector({ nodeName: name, workers: () => agent.podWorkers(), runtime, mode: 'simulated', machine: hollowMachine(capacity), now: () => now().getTime() }));
     order.push(agent);
     runtimes.push(runtime);
   }

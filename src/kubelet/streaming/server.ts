@@ -45,6 +45,8 @@ export interface KubeletStreamingServerOptions {
   /** How long exec/attach/port-forward wait for the client's streams (kubelet: 30 s). */
   streamCreationTimeoutMs?: number;
   log?: (msg: Record<string, unknown>) => void;
+  /** Further plain GET endpoints (stats, metrics), tried after authentication; true when handled. */
+  routes?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
 }
 
 /** An HTTP error the kubelet answers with a plain-text body. */
@@ -277,6 +279,7 @@ export class KubeletStreamingServer {
         res.end('ok');
         return;
       }
+      for (const extra of this.opts.routes ?? []) if (await extra(req, res, url)) return;
       const route = routeKubeletPath(url.pathname);
       if (!route) throw new KubeletHttpError(404, '404 page not found');
       if (route.kind !== 'containerLogs') throw new KubeletHttpError(400, 'Upgrade request required');
