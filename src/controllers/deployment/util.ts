@@ -6,6 +6,7 @@
  */
 import type { KObject } from '../../api/types.js';
 import { rfc3339, semanticEqual } from '../common/index.js';
+import { deploymentMaxSurge, deploymentMaxUnavailable, resolveFenceposts, scaledValue } from '../../api/intstr.js';
 
 export const podTemplateHashLabel = 'pod-template-hash';
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
@@ -56,19 +57,6 @@ export function equalIgnoreHash(a: KObject | undefined, b: KObject | undefined):
 
 // ---- surge / unavailable ----
 
-/**
- * intstr.GetScaledValueFromIntOrPercent: ints as they are, "N%" of total rounded up or
- * down; anything else is an error (validation never lets it through).
- */
-export function scaledValue(v: number | string | undefined | null, total: number, roundUp: boolean): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number') return v;
-  const m = /^(-?\d+)%$/.exec(v);
-  if (!m) throw new Error(`invalid value for IntOrString: invalid type: string is not a percentage`);
-  const x = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(x) : Math.floor(x);
-}
-
 export function isRollingUpdate(d: KObject): boolean {
   return d.spec?.strategy?.type === 'RollingUpdate';
 }
@@ -77,27 +65,10 @@ export function replicasOf(obj: KObject | undefined): number {
   return obj?.spec?.replicas ?? 0;
 }
 
-/** ResolveFenceposts: surge rounds up, unavailable down; both zero makes unavailable 1. */
-export function resolveFenceposts(maxSurge: number | string | undefined, maxUnavailable: number | string | undefined, desired: number): [number, number] {
-  const surge = scaledValue(maxSurge ?? 0, desired, true);
-  let unavailable = scaledValue(maxUnavailable ?? 0, desired, false);
-  if (surge === 0 && unavailable === 0) unavailable = 1;
-  return [surge, unavailable];
-}
+export { resolveFenceposts, scaledValue };
 
-export function maxSurge(d: KObject): number {
-  if (!isRollingUpdate(d)) return 0;
-  const ru = d.spec.strategy.rollingUpdate ?? {};
-  return resolveFenceposts(ru.maxSurge, ru.maxUnavailable, replicasOf(d))[0];
-}
-
-export function maxUnavailable(d: KObject): number {
-  const replicas = replicasOf(d);
-  if (!isRollingUpdate(d) || replicas === 0) return 0;
-  const ru = d.spec.strategy.rollingUpdate ?? {};
-  const unavailable = resolveFenceposts(ru.maxSurge, ru.maxUnavailable, replicas)[1];
-  return Math.min(unavailable, replicas);
-}
+export const maxSurge = deploymentMaxSurge;
+export const maxUnavailable = deploymentMaxUnavailable;
 
 // ---- revisions and annotations ----
 

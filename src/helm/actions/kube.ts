@@ -11,6 +11,7 @@ import { hasPatchMeta, patchMetaFor, plainJsonMeta } from '../../api/patch/patch
 import type { KObject } from '../../api/types.js';
 import { Resources, type Client, type Gvr } from '../../client/client.js';
 import { threeWayPatch } from './threeway.js';
+import { deploymentMaxUnavailable, scaledValue } from '../../api/intstr.js';
 
 export const managedByLabel = 'app.kubernetes.io/managed-by';
 export const releaseNameAnnotation = 'meta.helm.sh/release-name';
@@ -388,7 +389,7 @@ export class KubeClient {
         if (!generationSeen) return false;
         const desired = status.desiredNumberScheduled ?? 0;
         if ((status.updatedNumberScheduled ?? 0) !== desired) return false;
-        const mu = scaled(spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, desired, true);
+        const mu = scaledValue(spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, desired, true);
         return (status.numberReady ?? 0) >= desired - mu;
       }
       case 'Service':
@@ -423,22 +424,3 @@ function jobComplete(job: KObject): boolean {
   return conds.some((c) => c.type === 'Complete' && c.status === 'True');
 }
 
-/** intstr scaled value: ints as they are, "N%" of total rounded as asked. */
-function scaled(v: number | string, total: number, roundUp: boolean): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  if (!m) return 0;
-  const x = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(x) : Math.floor(x);
-}
-
-/** deploymentutil.MaxUnavailable: rolling updates only; both fenceposts zero makes it one. */
-function deploymentMaxUnavailable(d: KObject): number {
-  const replicas = d.spec?.replicas ?? 1;
-  if (d.spec?.strategy?.type !== 'RollingUpdate' || replicas === 0) return 0;
-  const ru = d.spec.strategy.rollingUpdate ?? {};
-  const surge = scaled(ru.maxSurge ?? 0, replicas, true);
-  let unavailable = scaled(ru.maxUnavailable ?? 0, replicas, false);
-  if (surge === 0 && unavailable === 0) unavailable = 1;
-  return Math.min(unavailable, replicas);
-}
