@@ -413,7 +413,7 @@ spec:
     assert.deepEqual(rels.map((r) => r.name), ['a-rel', 'b-rel']);
     const table = listTable(rels);
     assert.match(table.split('\n')[0], /^NAME +\tNAMESPACE\tREVISION\tUPDATED +\tSTATUS +\tCHART +\tAPP VERSION$/);
-    assert.match(table.split('\n')[1], new RegExp(`^a-rel\\t${ns} *\\t1 +\\t\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? [+-]\\d{4} \\S+\\tdeployed\\tdemo-0\\.1\\.0\\t1\\.0 +$`));
+    assert.match(table.split('\n')[1], new RegExp(`^a-rel\\t${ns} *\\t1 +\\t\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? [+-]\\d{4} \\S+ *\\tdeployed\\tdemo-0\\.1\\.0\\t1\\.0 +$`));
     assert.deepEqual((await list(cfg, { filter: '^b' })).map((r) => r.name), ['b-rel']);
     assert.ok((await list(cfg, { allNamespaces: true })).some((r) => r.namespace === ns && r.name === 'a-rel'));
   });
