@@ -26,6 +26,7 @@ import { ApiServerMetrics } from './metrics.js';
 import { MetricsApi, metricsApiResources } from './metrics-api.js';
 import { prometheusSdRoute } from './prometheus-sd.js';
 import { ServiceAllocator } from './service-alloc.js';
+import { defaultClassRules, installDefaultClassAdmission } from './default-class.js';
 import { configureServiceNetwork } from '../api/kinds/service.js';
 import { isJoinPublicPath, joinRoutes, storedNodePasswords, writeJoinToken } from './join.js';
 
@@ -95,6 +96,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const servicesDef = registry.lookup('', 'v1', 'services')!;
   serviceAlloc.rebuild((await rest.list(servicesDef, undefined, {})).items as KObject[]);
   rest.hooks.set(servicesDef, serviceAlloc.hooks());
+  // Admission: Ingresses and claims without a class get the cluster's default one.
+  for (const rule of defaultClassRules((g, v, r) => registry.lookup(g, v, r)))
+    installDefaultClassAdmission(rest, rule, (await rest.list(rule.classDef, undefined, {})).items as KObject[]);
   let ready = false;
   const metrics = new ApiServerMetrics();
   const subresourceHandlers = podSubresourceHandlers(rest, clock);

@@ -100,7 +100,7 @@ describe('ingress on the process runtime', { skip }, () => {
     assert.match((await get(httpPort, 'echo.local', '/api/')).body, /^api echo-/);
     assert.equal((await get(httpPort, 'unknown.local')).status, 404);
     let table = '';
-    await eventually(async () => new RegExp(`echo\\s+\\S+\\s+echo\\.local\\s+${nodeIP.replace(/\./g, '\\.')}\\s+80, 443`).test((table = await c.k(['get', 'ingress', 'echo']))), { timeoutMs: 20_000, what: 'ADDRESS in kubectl get ingress' }).catch((e) => {
+    await eventually(async () => new RegExp(`echo\\s+skiff\\s+echo\\.local\\s+${nodeIP.replace(/\./g, '\\.')}\\s+80, 443`).test((table = await c.k(['get', 'ingress', 'echo']))), { timeoutMs: 20_000, what: 'ADDRESS in kubectl get ingress' }).catch((e) => {
       throw new Error(`${e}\n${table}`);
     });
 
