@@ -6,7 +6,7 @@
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { cleanupProcessNode } from '../../src/kubelet/runtime/process/index.js';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,21 +59,26 @@ export class Cluster {
     const runtime = extra.includes('--runtime') ? [] : ['--runtime', 'hollow'];
     // Suites on the process runtime run at the same time as others: each gets its own bridge and pod CIDR.
     const node: { bridge?: string; podCIDR?: string; serviceCIDR?: string; ip?: string } = {};
+    // A restart on the same data dir is the same node: it keeps the bridge, CIDRs and address it had.
+    const remembered = join(dataDir, 'harness-node.json');
+    const before: typeof node = existsSync(remembered) ? JSON.parse(readFileSync(remembered, 'utf8')) : {};
     const i = extra.indexOf('--runtime');
     if (i >= 0 && extra[i + 1] !== 'hollow') {
-      node.bridge = flagValue(extra, '--pod-bridge') ?? `skt${randomBytes(3).toString('hex')}`;
-      node.podCIDR = flagValue(extra, '--pod-cidr') ?? unusedBlock('10.42');
+      node.bridge = flagValue(extra, '--pod-bridge') ?? before.bridge ?? `skt${randomBytes(3).toString('hex')}`;
+      node.podCIDR = flagValue(extra, '--pod-cidr') ?? before.podCIDR ?? unusedBlock('10.42');
       if (!extra.includes('--pod-bridge')) runtime.push('--pod-bridge', node.bridge);
       if (!extra.includes('--pod-cidr')) runtime.push('--pod-cidr', node.podCIDR);
       // Ports 80 and 443 of the node address are for one cluster at a time.
       if (!extra.includes('--ingress-http-port')) runtime.push('--ingress-http-port', '0');
       if (!extra.includes('--ingress-https-port')) runtime.push('--ingress-https-port', '0');
       // ... and its own service CIDR: the cluster DNS address (its 10th) lives on this host's interfaces.
-      node.serviceCIDR = flagValue(extra, '--service-cidr') ?? unusedBlock('10.43');
+      node.serviceCIDR = flagValue(extra, '--service-cidr') ?? before.serviceCIDR ?? unusedBlock('10.43');
       if (!extra.includes('--service-cidr')) runtime.push('--service-cidr', node.serviceCIDR);
       // ... and its own loopback node address: LoadBalancer ports on it are served per cluster.
-      node.ip = flagValue(extra, '--node-ip') ?? `127.${1 + randomInt(250)}.${randomInt(256)}.${1 + randomInt(250)}`;
+      node.ip = flagValue(extra, '--node-ip') ?? before.ip ?? `127.${1 + randomInt(250)}.${randomInt(256)}.${1 + randomInt(250)}`;
       if (!extra.includes('--node-ip')) runtime.push('--node-ip', node.ip);
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(remembered, JSON.stringify(node));
     }
     const proc = spawn(process.execPath, [skiffBin, 'server', '--port', '0', '--data-dir', dataDir, ...runtime, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,6 +142,8 @@ export class Cluster {
       clearTimeout(timer);
     }
     if (!opts.keepData) rmSync(dirname(this.dataDir), { recursive: true, force: true });
+    // HOME lives in the cluster's own temp dir; when a suite chose the data dir (a restart), that dir holds nothing else.
+    if (dirname(this.home) !== dirname(this.dataDir)) rmSync(dirname(this.home), { recursive: true, force: true });
     // The bridge outlives the node (as cni0 does); this suite's own one goes with it.
     if (this.node.bridge && !opts.keepData) spawnSync('ip', ['link', 'del', this.node.bridge], { stdio: 'ignore' });
   }
