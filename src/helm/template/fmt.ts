@@ -38,9 +38,8 @@ export function sprintln(args: GoValue[]): string {
   return p.buf + '\n';
 }
 
-/** The Go type of a value as reflect.Type.String() (and `%T`) names it; `<nil>` for nil. */
-export function goTypeString(v: GoValue): string {
-  if (v === null || v === undefined) return '<nil>';
+/** The basic types the model keeps as JavaScript primitives or GoTyped: their type and kind share one name. */
+function basicTypeName(v: GoValue): string | undefined {
   switch (typeof v) {
     case 'boolean':
       return 'bool';
@@ -51,7 +50,14 @@ export function goTypeString(v: GoValue): string {
     case 'number':
       return 'float64';
   }
-  if (v instanceof GoTyped) return v.type;
+  return v instanceof GoTyped ? v.type : undefined;
+}
+
+/** The Go type of a value as reflect.Type.String() (and `%T`) names it; `<nil>` for nil. */
+export function goTypeString(v: GoValue): string {
+  if (v === null || v === undefined) return '<nil>';
+  const basic = basicTypeName(v);
+  if (basic) return basic;
   if (v instanceof Uint8Array) return '[]uint8';
   if (Array.isArray(v)) return `[]${(v as { [goElemType]?: string })[goElemType] ?? 'interface {}'}`;
   if (isGoFunc(v)) return funcTypeString(v);
@@ -62,17 +68,8 @@ export function goTypeString(v: GoValue): string {
 /** reflect.Kind.String() of a value (sprig's kindOf). */
 export function goKindString(v: GoValue): string {
   if (v === null || v === undefined) return 'invalid';
-  switch (typeof v) {
-    case 'boolean':
-      return 'bool';
-    case 'string':
-      return 'string';
-    case 'bigint':
-      return 'int';
-    case 'number':
-      return 'float64';
-  }
-  if (v instanceof GoTyped) return v.type;
+  const basic = basicTypeName(v);
+  if (basic) return basic;
   if (v instanceof Uint8Array || Array.isArray(v)) return 'slice';
   if (isGoFunc(v)) return 'func';
   if (isGoStruct(v)) return (v[goTypeName] as string).startsWith('*') ? 'ptr' : 'struct';
