@@ -102,6 +102,8 @@ describe('process runtime (root)', { skip }, () => {
     assert.match(out, /nameserver 10\.43\.0\.10/);
     assert.match(out, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
     assert.match(out, /^net hi$/m);
+    // The status can read EXITED (the exit file) a moment before the runtime's monitor reports the death.
+    await eventually(() => events.length >= 2, 'the ContainerDied event');
     assert.deepEqual(
       events.map((e) => e.type),
       ['ContainerStarted', 'ContainerDied'],
