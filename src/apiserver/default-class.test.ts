@@ -68,5 +68,8 @@ describe('default class admission', () => {
     const claim = (name: string, spec: KObject = {}) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...spec } });
     assert.equal((await rest.create(claims, 'default', claim('a'), ctx())).spec.storageClassName, 'new');
     assert.equal((await rest.create(claims, 'default', claim('b', { storageClassName: '' }), ctx())).spec.storageClassName, '');
+    setClock(new Date('2026-03-01T00:00:00Z'));
+    await rest.create(storageClasses, undefined, { ...sc('beta'), metadata: { name: 'beta', annotations: { 'storageclass.beta.kubernetes.io/is-default-class': 'true' } } }, ctx());
+    assert.equal((await rest.create(claims, 'default', claim('c'), ctx())).spec.storageClassName, 'beta', 'the beta annotation marks a default too');
   });
 });

@@ -7,11 +7,13 @@
  */
 import type { KObject, ResourceDef } from '../api/types.js';
 import type { RestStorage } from './rest.js';
+import { defaultIngressClassAnnotation } from '../api/kinds/ingressclass.js';
+import { betaDefaultStorageClassAnnotation, defaultStorageClassAnnotation } from '../api/kinds/storageclass.js';
 
 interface DefaultClassRule {
-  /** The class kind (IngressClass, StorageClass) and its default annotation. */
+  /** The class kind (IngressClass, StorageClass) and the annotations that make one the default. */
   classDef: ResourceDef;
-  annotation: string;
+  annotations: string[];
   /** The kind that names a class, how it names one, and objects the plugin leaves alone. */
   targetDef: ResourceDef;
   isUnset(obj: KObject): boolean;
@@ -23,7 +25,7 @@ export function installDefaultClassAdmission(rest: RestStorage, rule: DefaultCla
   const defaults = new Map<string, string>();
   const track = (obj: KObject) => {
     const name = String(obj.metadata?.name ?? '');
-    if (obj.metadata?.annotations?.[rule.annotation] === 'true') defaults.set(name, String(obj.metadata?.creationTimestamp ?? ''));
+    if (rule.annotations.some((a) => obj.metadata?.annotations?.[a] === 'true')) defaults.set(name, String(obj.metadata?.creationTimestamp ?? ''));
     else defaults.delete(name);
   };
   for (const c of classes) track(c);
@@ -52,7 +54,7 @@ export function defaultClassRules(lookup: (group: string, version: string, plura
   if (ingressClass && ingress)
     rules.push({
       classDef: ingressClass,
-      annotation: 'ingressclass.kubernetes.io/is-default-class',
+      annotations: [defaultIngressClassAnnotation],
       targetDef: ingress,
       // The legacy annotation names a class too.
       isUnset: (o) => o.spec?.ingressClassName == null && !o.metadata?.annotations?.['kubernetes.io/ingress.class'],
@@ -66,7 +68,8 @@ export function defaultClassRules(lookup: (group: string, version: string, plura
   if (storageClass && claim)
     rules.push({
       classDef: storageClass,
-      annotation: 'storageclass.kubernetes.io/is-default-class',
+      // The beta annotation still counts, as in kube's storage helpers.
+      annotations: [defaultStorageClassAnnotation, betaDefaultStorageClassAnnotation],
       targetDef: claim,
       // "" asks for no class at all; only an absent one is defaulted.
       isUnset: (o) => o.spec?.storageClassName == null && !o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'],

@@ -17,11 +17,11 @@ import { EventRecorder, Resources, gvr, type Client, type Informer, type Informe
 import { Backends } from './backends.js';
 import { RoutingTable, type Match } from './routes.js';
 import { SecretContexts, selfSignedCertificate } from './tls.js';
+import { defaultIngressClassAnnotation as defaultClassAnnotation } from '../api/kinds/ingressclass.js';
 
 export const ingressClassName = 'skiff';
 export const ingressControllerName = 'skiff.dev/ingress-controller';
 const ingressClasses = gvr('networking.k8s.io', 'v1', 'ingressclasses');
-const defaultClassAnnotation = 'ingressclass.kubernetes.io/is-default-class';
 
 export interface IngressControllerOptions {
   client: Client;

@@ -21,6 +21,7 @@ import {
   claimRefOf,
 } from '../persistentvolume/index.js';
 import type { Controller, ControllerContext } from '../types.js';
+import { defaultStorageClassAnnotation } from '../../api/kinds/storageclass.js';
 
 export const provisionerName = 'rancher.io/local-path';
 export const storageClassName = 'local-path';
@@ -35,7 +36,7 @@ export function localPathStorageClass(): KObject {
   return {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
-    metadata: { name: storageClassName, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    metadata: { name: storageClassName, annotations: { [defaultStorageClassAnnotation]: 'true' } },
     provisioner: provisionerName,
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',

@@ -10,6 +10,7 @@
  */
 import type { KObject } from '../../api/types.js';
 import { ApiError } from '../../api/errors.js';
+import { betaDefaultStorageClassAnnotation, defaultStorageClassAnnotation } from '../../api/kinds/storageclass.js';
 import { Resources, WorkQueue, keyOf, type EventRecorder, type Informer } from '../../client/index.js';
 import { isNotFound, isPodTerminal, runController } from '../common/index.js';
 import type { Controller, ControllerContext } from '../types.js';
@@ -33,7 +34,7 @@ import {
 /** kube's --pvclaimbinder-sync-period. */
 export const defaultResyncPeriodMs = 15_000;
 
-const defaultClassAnnotations = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
+const defaultClassAnnotations = [defaultStorageClassAnnotation, betaDefaultStorageClassAnnotation];
 
 function isDefaultClass(sc: KObject): boolean {
   return defaultClassAnnotations.some((a) => sc.metadata?.annotations?.[a] === 'true');
