@@ -113,7 +113,8 @@ describe('kubectl top and the HPA on hollow nodes', () => {
     const describe = await eventually(
       async () => {
         const d = await c.k(['describe', 'hpa', 'idle', '-n', 'team']);
-        return /FailedGetResourceMetric/.test(d) ? d : undefined;
+        // The event is recorded before the status with its conditions is written: wait for both.
+        return /FailedGetResourceMetric/.test(d) && /ScalingActive\s/.test(d) ? d : undefined;
       },
       { what: 'the HPA reports the missing request', timeoutMs: 15_000 },
     );
